@@ -1,0 +1,5 @@
+//! One module per command.
+
+pub(crate) mod concentration;
+pub(crate) mod data;
+pub(crate) mod overview;

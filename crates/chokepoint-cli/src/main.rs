@@ -1,0 +1,105 @@
+//! `chokepoint`: critical-mineral supply chains, computable.
+//!
+//! A thin adapter over `chokepoint-core`: parses arguments, loads the dataset (embedded, or
+//! `--data DIR`), runs one command and prints a table, or JSON with `--json`. Data goes to
+//! stdout, diagnostics to stderr.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chokepoint_core::{Dataset, DatasetError};
+use clap::{Parser, Subcommand};
+
+/// Critical-mineral supply chains, computable: who mines and refines what, how concentrated it
+/// is, and (as the engine grows) what bans, quotas and floors do to it.
+#[derive(Debug, Parser)]
+#[command(name = "chokepoint", version, about, long_about = None)]
+struct Cli {
+    /// Load the dataset from this folder (an edited copy of `data/`, see `data export`)
+    /// instead of the embedded default.
+    #[arg(long, global = true, value_name = "DIR", env = "CHOKEPOINT_DATA")]
+    data: Option<PathBuf>,
+    /// Print JSON (stable keys, documented in docs/json.md) instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The main job on the default data: concentration of every seed commodity at every stage.
+    Overview {
+        /// Data year (default: the `default_year` assumption, 2024).
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Explore the dataset: list, show, audit, export.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Shares by country, top-1 and top-3 share, HHI and WGI-weighted HHI of one commodity.
+    Concentration(commands::concentration::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            output::print_error(&err, cli.json);
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+/// Errors the CLI reports, with their exit codes.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// The dataset is invalid (exit 2).
+    Dataset(DatasetError),
+    /// The user asked for something unknown or impossible (exit 1).
+    User(String),
+    /// Anything else (exit 3).
+    Other(anyhow::Error),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::User(_) => 1,
+            CliError::Dataset(_) => 2,
+            CliError::Other(_) => 3,
+        }
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::Other(anyhow::Error::new(e))
+    }
+}
+
+fn load(cli: &Cli) -> Result<Dataset, CliError> {
+    match &cli.data {
+        Some(dir) => Dataset::load_dir(dir),
+        None => Dataset::embedded(),
+    }
+    .map_err(CliError::Dataset)
+}
+
+fn run(cli: &Cli) -> Result<(), CliError> {
+    // `data export` must work even when the user's folder is broken: it only needs the
+    // embedded tables.
+    if let Command::Data(commands::data::DataCommand::Export(args)) = &cli.command {
+        return commands::data::export(args, cli.json);
+    }
+    let ds = load(cli)?;
+    match &cli.command {
+        Command::Overview { year } => commands::overview::run(&ds, *year, cli.json),
+        Command::Data(cmd) => commands::data::run(&ds, cmd, cli.json),
+        Command::Concentration(args) => commands::concentration::run(&ds, args, cli.json),
+    }
+}

@@ -1,0 +1,95 @@
+//! Printing: tables for people, JSON for programs, errors to stderr.
+
+use comfy_table::{ContentArrangement, Table, presets::UTF8_BORDERS_ONLY};
+use serde::Serialize;
+
+use crate::CliError;
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value)?;
+    println!("{text}");
+    Ok(())
+}
+
+/// A table with a header, sized to the terminal.
+pub(crate) fn table<I: IntoIterator<Item = &'static str>>(header: I) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    t
+}
+
+/// A quantity with thousands separators and at most three significant decimals.
+pub(crate) fn qty(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    let decimals = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 1.0 {
+        2
+    } else {
+        4
+    };
+    let text = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), ""), |(i, f)| (i, f));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+/// A fraction as a percent with one decimal.
+pub(crate) fn pct(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+/// Prints an error to stderr (as JSON with `--json`).
+pub(crate) fn print_error(err: &CliError, json: bool) {
+    if json {
+        let value = match err {
+            CliError::Dataset(e) => serde_json::json!({
+                "error": "invalid_dataset",
+                "diagnostics": e.diagnostics,
+            }),
+            CliError::User(msg) => serde_json::json!({"error": "invalid_request", "message": msg}),
+            CliError::Other(e) => {
+                serde_json::json!({"error": "failed", "message": format!("{e:#}")})
+            }
+        };
+        eprintln!("{value}");
+        return;
+    }
+    match err {
+        CliError::Dataset(e) => eprint!("error: {e}"),
+        CliError::User(msg) => eprintln!("error: {msg}"),
+        CliError::Other(e) => eprintln!("error: {e:#}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_are_grouped() {
+        assert_eq!(qty(220000.0), "220,000");
+        assert_eq!(qty(1234567.4), "1,234,567");
+        assert_eq!(qty(12.345), "12.35");
+        assert_eq!(qty(-1500.0), "-1,500");
+        assert_eq!(qty(0.5), "0.5000");
+    }
+}

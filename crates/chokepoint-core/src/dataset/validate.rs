@@ -1,0 +1,554 @@
+//! Cross-table checks: every reference resolves, every key is unique, every figure is consistent
+//! with its status, and the assumptions the engine needs are present.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::diagnostic::{Diagnostic, nearest};
+
+use super::Dataset;
+use super::load::{TableText, hint_for_column};
+use super::tables::*;
+use super::value::Status;
+
+/// Assumptions the engine reads by name; the dataset is invalid without them.
+pub(crate) const REQUIRED_ASSUMPTIONS: &[&str] = &[
+    "wgi_worst",
+    "wgi_best",
+    "wgi_scaled_max",
+    "wgi_year",
+    "default_year",
+    "hhi_scale",
+    "other_countries_in_hhi",
+];
+
+struct Checker<'a, 'b> {
+    texts: &'b BTreeMap<&'static str, TableText<'a>>,
+    diags: &'b mut Vec<Diagnostic>,
+}
+
+impl Checker<'_, '_> {
+    fn err<T: Table>(&mut self, line: u32, column: &str, message: String, hint: String) {
+        let field = T::COLUMNS.iter().position(|c| *c == column).unwrap_or(0);
+        self.diags.push(Diagnostic {
+            location: self.texts[T::FILE].locate(line, field),
+            message,
+            hint,
+        });
+    }
+
+    /// Reports `value` in `column` when it is not in `known`.
+    fn reference<T: Table>(
+        &mut self,
+        line: u32,
+        column: &str,
+        value: &str,
+        kind: &str,
+        known: &HashSet<&str>,
+        table: &str,
+    ) {
+        if !known.contains(value) {
+            let suggestions = nearest(value, known.iter().copied());
+            let hint = if suggestions.is_empty() {
+                format!("add '{value}' to {table} or use a {kind} listed there")
+            } else {
+                format!(
+                    "did you mean '{}'? (or add '{value}' to {table})",
+                    suggestions.join("' or '")
+                )
+            };
+            self.err::<T>(line, column, format!("unknown {kind} '{value}'"), hint);
+        }
+    }
+
+    fn unique<T: Table, K: std::hash::Hash + Eq + std::fmt::Debug>(
+        &mut self,
+        rows: impl IntoIterator<Item = (u32, K)>,
+        column: &str,
+    ) {
+        let mut seen: HashMap<K, u32> = HashMap::new();
+        for (line, key) in rows {
+            if let Some(first) = seen.get(&key) {
+                let msg = format!("duplicate key {key:?} (first on line {first})");
+                self.err::<T>(line, column, msg, "each key may appear once".to_string());
+            } else {
+                seen.insert(key, line);
+            }
+        }
+    }
+
+    fn figure<T: Table>(&mut self, line: u32, status: Status, value: Option<f64>) {
+        match (status.has_value(), value) {
+            (true, None) => self.err::<T>(
+                line,
+                "value",
+                format!("status '{}' needs a number in value", status.as_str()),
+                "write the number, or set status to withheld, na or text".to_string(),
+            ),
+            (false, Some(v)) => self.err::<T>(
+                line,
+                "value",
+                format!(
+                    "status '{}' must have an empty value, found {v}",
+                    status.as_str()
+                ),
+                "a withheld or missing figure is never a number: empty the value, or set \
+                 status to reported"
+                    .to_string(),
+            ),
+            (true, Some(v)) if !v.is_finite() => self.err::<T>(
+                line,
+                "value",
+                format!("value {v} is not a finite number"),
+                hint_for_column("value"),
+            ),
+            (true, Some(v)) if status == Status::Zero && v != 0.0 => self.err::<T>(
+                line,
+                "value",
+                format!("status 'zero' with value {v}"),
+                "set value to 0 or status to reported".to_string(),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Known source ids: `sources.csv` keys plus `fact:ID` for every fact.
+fn source_ids(ds: &Dataset) -> HashSet<String> {
+    ds.sources
+        .iter()
+        .map(|s| s.source_id.clone())
+        .chain(ds.facts.iter().map(|f| format!("fact:{}", f.id)))
+        .collect()
+}
+
+pub(crate) fn check(
+    ds: &Dataset,
+    texts: &BTreeMap<&'static str, TableText<'_>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut c = Checker { texts, diags };
+    let sources_owned = source_ids(ds);
+    let sources: HashSet<&str> = sources_owned.iter().map(String::as_str).collect();
+    let units: HashSet<&str> = ds.units.iter().map(|u| u.unit.as_str()).collect();
+    let commodities: HashSet<&str> = ds
+        .commodities
+        .iter()
+        .map(|x| x.commodity_id.as_str())
+        .collect();
+    let countries: HashSet<&str> = ds.countries.iter().map(|x| x.iso3.as_str()).collect();
+    let sectors: HashSet<&str> = ds.sectors.iter().map(|x| x.sector_id.as_str()).collect();
+    let stage_keys: HashSet<String> = ds
+        .stages
+        .iter()
+        .map(|s| format!("{}/{}", s.commodity_id, s.stage_id))
+        .collect();
+
+    // Keys.
+    c.unique::<Source, _>(
+        ds.sources.iter().map(|r| (r.line, r.source_id.clone())),
+        "source_id",
+    );
+    c.unique::<Unit, _>(ds.units.iter().map(|r| (r.line, r.unit.clone())), "unit");
+    c.unique::<Commodity, _>(
+        ds.commodities
+            .iter()
+            .map(|r| (r.line, r.commodity_id.clone())),
+        "commodity_id",
+    );
+    c.unique::<Stage, _>(
+        ds.stages
+            .iter()
+            .map(|r| (r.line, (r.commodity_id.clone(), r.stage_id.clone()))),
+        "stage_id",
+    );
+    c.unique::<Country, _>(
+        ds.countries.iter().map(|r| (r.line, r.iso3.clone())),
+        "iso3",
+    );
+    c.unique::<CountryAlias, _>(
+        ds.country_aliases
+            .iter()
+            .map(|r| (r.line, r.alias.to_lowercase())),
+        "alias",
+    );
+    c.unique::<GroupMember, _>(
+        ds.groups
+            .iter()
+            .map(|r| (r.line, (r.group_id.clone(), r.iso3.clone()))),
+        "iso3",
+    );
+    c.unique::<Sector, _>(
+        ds.sectors.iter().map(|r| (r.line, r.sector_id.clone())),
+        "sector_id",
+    );
+    c.unique::<SupplyRow, _>(
+        ds.supply.iter().map(|r| {
+            (
+                r.line,
+                (
+                    r.commodity_id.clone(),
+                    r.stage_id.clone(),
+                    r.entity.clone(),
+                    r.year,
+                    r.metric,
+                    r.source_id.clone(),
+                ),
+            )
+        }),
+        "entity",
+    );
+    c.unique::<DemandRow, _>(
+        ds.demand.iter().map(|r| {
+            (
+                r.line,
+                (
+                    r.commodity_id.clone(),
+                    r.sector_id.clone(),
+                    r.scenario.clone(),
+                    r.year,
+                    r.source_id.clone(),
+                ),
+            )
+        }),
+        "sector_id",
+    );
+    c.unique::<GovernanceRow, _>(
+        ds.governance
+            .iter()
+            .map(|r| (r.line, (r.iso3.clone(), r.year))),
+        "year",
+    );
+    c.unique::<Fact, _>(ds.facts.iter().map(|r| (r.line, r.id.clone())), "id");
+    c.unique::<Assumption, _>(
+        ds.assumptions
+            .iter()
+            .map(|r| (r.line, r.assumption_id.clone())),
+        "assumption_id",
+    );
+
+    // References and figures.
+    for u in &ds.units {
+        if !(u.to_base.is_finite() && u.to_base > 0.0) {
+            c.err::<Unit>(
+                u.line,
+                "to_base",
+                format!("factor {} must be a positive number", u.to_base),
+                hint_for_column("to_base"),
+            );
+        }
+    }
+    for x in &ds.commodities {
+        if let Some(parent) = &x.parent {
+            c.reference::<Commodity>(
+                x.line,
+                "parent",
+                parent,
+                "commodity",
+                &commodities,
+                "commodities.csv",
+            );
+        }
+    }
+    for s in &ds.stages {
+        c.reference::<Stage>(
+            s.line,
+            "commodity_id",
+            &s.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+    }
+    for a in &ds.country_aliases {
+        if a.entity_kind == EntityKind::Country {
+            c.reference::<CountryAlias>(
+                a.line,
+                "entity",
+                &a.entity,
+                "country",
+                &countries,
+                "countries.csv",
+            );
+        }
+    }
+    for g in &ds.groups {
+        c.reference::<GroupMember>(
+            g.line,
+            "iso3",
+            &g.iso3,
+            "country",
+            &countries,
+            "countries.csv",
+        );
+    }
+    for r in &ds.supply {
+        c.reference::<SupplyRow>(
+            r.line,
+            "commodity_id",
+            &r.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        let key = format!("{}/{}", r.commodity_id, r.stage_id);
+        if commodities.contains(r.commodity_id.as_str()) && !stage_keys.contains(&key) {
+            c.err::<SupplyRow>(
+                r.line,
+                "stage_id",
+                format!("unknown stage '{}' of {}", r.stage_id, r.commodity_id),
+                format!("add ({}, {}) to stages.csv", r.commodity_id, r.stage_id),
+            );
+        }
+        check_entity(&mut c, r, &countries);
+        c.reference::<SupplyRow>(r.line, "unit", &r.unit, "unit", &units, "units.csv");
+        c.reference::<SupplyRow>(
+            r.line,
+            "source_id",
+            &r.source_id,
+            "source",
+            &sources,
+            "sources.csv",
+        );
+        c.figure::<SupplyRow>(r.line, r.status, r.value);
+        if let Some(v) = r.value.filter(|v| *v < 0.0) {
+            c.err::<SupplyRow>(
+                r.line,
+                "value",
+                format!("negative {} {v}", r.metric.as_str()),
+                "production, capacity and reserves are non-negative".to_string(),
+            );
+        }
+    }
+    for r in &ds.demand {
+        c.reference::<DemandRow>(
+            r.line,
+            "commodity_id",
+            &r.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        c.reference::<DemandRow>(
+            r.line,
+            "sector_id",
+            &r.sector_id,
+            "sector",
+            &sectors,
+            "sectors.csv",
+        );
+        c.reference::<DemandRow>(r.line, "unit", &r.unit, "unit", &units, "units.csv");
+        c.reference::<DemandRow>(
+            r.line,
+            "source_id",
+            &r.source_id,
+            "source",
+            &sources,
+            "sources.csv",
+        );
+        c.figure::<DemandRow>(r.line, r.status, r.value);
+    }
+    for r in &ds.prices {
+        c.reference::<PriceRow>(
+            r.line,
+            "commodity_id",
+            &r.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        c.reference::<PriceRow>(r.line, "unit", &r.unit, "unit", &units, "units.csv");
+        c.reference::<PriceRow>(
+            r.line,
+            "source_id",
+            &r.source_id,
+            "source",
+            &sources,
+            "sources.csv",
+        );
+        c.figure::<PriceRow>(r.line, r.status, r.value);
+        if !valid_period(&r.period) {
+            c.err::<PriceRow>(
+                r.line,
+                "period",
+                format!("period '{}' is neither YYYY nor YYYY-MM", r.period),
+                "write 2024 for a year or 2024-05 for a month".to_string(),
+            );
+        }
+    }
+    for r in &ds.us_salient {
+        c.reference::<SalientRow>(
+            r.line,
+            "commodity_id",
+            &r.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        c.reference::<SalientRow>(r.line, "unit", &r.unit, "unit", &units, "units.csv");
+        c.figure::<SalientRow>(r.line, r.status, r.value);
+    }
+    for r in &ds.import_reliance {
+        c.reference::<ImportRelianceRow>(
+            r.line,
+            "commodity_id",
+            &r.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        c.reference::<ImportRelianceRow>(
+            r.line,
+            "importer",
+            &r.importer,
+            "country",
+            &countries,
+            "countries.csv",
+        );
+        for src in r.major_sources.split(';').filter(|s| !s.is_empty()) {
+            c.reference::<ImportRelianceRow>(
+                r.line,
+                "major_sources",
+                src,
+                "country",
+                &countries,
+                "countries.csv",
+            );
+        }
+        c.figure::<ImportRelianceRow>(r.line, r.status, r.value);
+    }
+    for r in &ds.governance {
+        c.reference::<GovernanceRow>(
+            r.line,
+            "iso3",
+            &r.iso3,
+            "country",
+            &countries,
+            "countries.csv",
+        );
+        for (col, v) in [
+            ("va", r.va),
+            ("pv", r.pv),
+            ("ge", r.ge),
+            ("rq", r.rq),
+            ("rl", r.rl),
+            ("cc", r.cc),
+        ] {
+            if let Some(v) = v.filter(|v| !(-5.0..=5.0).contains(v)) {
+                c.err::<GovernanceRow>(
+                    r.line,
+                    col,
+                    format!("WGI estimate {v} is outside the indicator's range"),
+                    "WGI estimates run from about -2.5 to 2.5".to_string(),
+                );
+            }
+        }
+    }
+    for r in &ds.usgs_t5 {
+        let key = format!("{}/{}", r.commodity_id, r.stage_id);
+        if !r.commodity_id.is_empty() && !stage_keys.contains(&key) {
+            c.err::<T5Row>(
+                r.line,
+                "stage_id",
+                format!("unknown commodity/stage '{key}'"),
+                "map the row to a (commodity, stage) of stages.csv".to_string(),
+            );
+        }
+        if !r.leading_entity.is_empty() {
+            c.reference::<T5Row>(
+                r.line,
+                "leading_entity",
+                &r.leading_entity,
+                "country",
+                &countries,
+                "countries.csv",
+            );
+        }
+    }
+    for f in &ds.facts {
+        if let Some(id) = &f.commodity_id {
+            c.reference::<Fact>(
+                f.line,
+                "commodity_id",
+                id,
+                "commodity",
+                &commodities,
+                "commodities.csv",
+            );
+        }
+    }
+    let assumption_ids: HashSet<&str> = ds
+        .assumptions
+        .iter()
+        .map(|a| a.assumption_id.as_str())
+        .collect();
+    for id in REQUIRED_ASSUMPTIONS {
+        if !assumption_ids.contains(id) {
+            let line = ds.assumptions.last().map_or(1, |a| a.line + 1);
+            c.err::<Assumption>(
+                line,
+                "assumption_id",
+                format!("required assumption '{id}' is missing"),
+                "add it back with its value and rationale (see data/PROVENANCE.md)".to_string(),
+            );
+        }
+    }
+}
+
+fn check_entity(c: &mut Checker<'_, '_>, r: &SupplyRow, countries: &HashSet<&str>) {
+    let expected = match r.entity_kind {
+        EntityKind::Country => {
+            c.reference::<SupplyRow>(
+                r.line,
+                "entity",
+                &r.entity,
+                "country",
+                countries,
+                "countries.csv",
+            );
+            return;
+        }
+        EntityKind::World => "WORLD",
+        EntityKind::Other => "OTHER",
+        EntityKind::Row => "ROW",
+        EntityKind::Group | EntityKind::Company => return,
+    };
+    if r.entity != expected {
+        c.err::<SupplyRow>(
+            r.line,
+            "entity",
+            format!(
+                "entity '{}' does not match entity_kind {:?}",
+                r.entity, r.entity_kind
+            ),
+            format!("rows of this kind use the entity '{expected}'"),
+        );
+    }
+}
+
+fn valid_period(p: &str) -> bool {
+    let b = p.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        4 => digits(b),
+        7 => {
+            digits(&b[..4])
+                && b[4] == b'-'
+                && digits(&b[5..])
+                && matches!(p[5..].parse::<u8>(), Ok(1..=12))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_period;
+
+    #[test]
+    fn periods() {
+        assert!(valid_period("2024"));
+        assert!(valid_period("2024-05"));
+        assert!(!valid_period("2024M05"));
+        assert!(!valid_period("2024-13"));
+    }
+}
