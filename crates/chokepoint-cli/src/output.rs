@@ -5,10 +5,31 @@ use serde::Serialize;
 
 use crate::CliError;
 
+/// Writes to stdout. A closed pipe (`chokepoint data audit | head`) ends the program quietly,
+/// as a Unix tool should, instead of panicking like `println!`.
+pub(crate) fn emit(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write output: {e}");
+        std::process::exit(3);
+    }
+}
+
+/// `println!` for data on stdout, through [`emit`].
+macro_rules! outln {
+    () => { $crate::output::emit(format_args!("")) };
+    ($($arg:tt)*) => { $crate::output::emit(format_args!($($arg)*)) };
+}
+pub(crate) use outln;
+
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }
 
@@ -18,7 +39,23 @@ pub(crate) fn table<I: IntoIterator<Item = &'static str>>(header: I) -> Table {
     t.load_preset(UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
+    // Off a terminal (a pipe, a file) wrap long cells at a readable width instead of never.
+    if t.width().is_none() {
+        t.set_width(DEFAULT_WIDTH);
+    }
     t
+}
+
+/// Table width when stdout is not a terminal (characters).
+const DEFAULT_WIDTH: u16 = 160;
+
+/// A number as written in the data: integers without separators or decimals.
+pub(crate) fn plain(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
 }
 
 /// A quantity with thousands separators and at most three significant decimals.

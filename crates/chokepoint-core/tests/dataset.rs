@@ -220,6 +220,7 @@ fn residual_rows_count_in_the_total_but_not_as_a_producer() {
 fn iea_top3_share_matches_the_iea_published_share() {
     let ds = ds();
     let mut compared = 0;
+    let mut differing = Vec::new();
     for r in ds
         .supply
         .iter()
@@ -228,17 +229,24 @@ fn iea_top3_share_matches_the_iea_published_share() {
         let q = query(&r.commodity_id, &r.stage_id, r.year, &r.source_id);
         let c = concentration(&ds, &q).unwrap();
         let published = c.published_top3_share.expect("published share carried");
+        // The three largest producers hold at least as much as any three the IEA named.
         assert!(
-            (c.top3_share - published).abs() < 0.005,
-            "{} {}: computed {} vs IEA {}",
+            c.top3_share >= published - 0.005,
+            "{} {}: computed {} below IEA {}",
             r.commodity_id,
             r.stage_id,
             c.top3_share,
             published
         );
+        if (c.top3_share - published).abs() >= 0.005 {
+            differing.push(format!("{}/{}", r.commodity_id, r.stage_id));
+        }
         compared += 1;
     }
     assert!(compared >= 8, "only {compared} IEA stages compared");
+    // IEA's battery-grade graphite "top 3" adds China, Japan and the United States although
+    // Germany (28.2 kt) out-produces the United States (16.5 kt): the one known difference.
+    assert_eq!(differing, vec!["graphite/battery_grade".to_string()]);
 }
 
 #[test]
@@ -429,4 +437,17 @@ fn wrong_header_and_missing_table_are_located() {
         "{}",
         d.message
     );
+}
+
+#[test]
+fn uranium_mining_is_read_from_the_wna_facts_as_one_source() {
+    let ds = ds();
+    let c = concentration(&ds, &ConcentrationQuery::production("uranium")).unwrap();
+    assert_eq!(c.source_id, "supplementary_facts");
+    assert_eq!(c.year, 2024);
+    // WNA 2024: Kazakhstan 23,270 t U of 60,213 t U.
+    let (leader, share) = c.top1.clone().unwrap();
+    assert_eq!(leader, "KAZ");
+    assert!((share - 23_270.0 / 60_213.0).abs() < 1e-12);
+    assert!(c.countries.len() >= 12);
 }

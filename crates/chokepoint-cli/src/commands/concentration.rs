@@ -8,7 +8,7 @@ use chokepoint_core::metrics::concentration::{
 };
 
 use crate::CliError;
-use crate::output::{pct, print_json, qty, table};
+use crate::output::{outln, pct, print_json, qty, table};
 
 /// Which figure to measure concentration on.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -71,7 +71,7 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
 }
 
 fn print_human(c: &Concentration) {
-    println!(
+    outln!(
         "{} — {} {} {} ({})",
         c.commodity_name,
         c.stage,
@@ -79,26 +79,28 @@ fn print_human(c: &Concentration) {
         c.year,
         c.unit
     );
-    println!("source: {} [{}]", c.source, c.source_id);
-    println!(
+    outln!("source: {} [{}]", c.source, c.source_id);
+    outln!(
         "world total: {} {} ({})",
         qty(c.world_total),
         c.unit,
         c.world_basis.replace('_', " ")
     );
     if let Some((iso, share)) = &c.top1 {
-        println!(
+        outln!(
             "top-1: {iso} {}   top-3: {}",
             pct(*share),
             pct(c.top3_share)
         );
     }
     if let Some(p) = c.published_top3_share {
-        println!("top-3 as published by the source: {}", pct(p));
+        outln!("top-3 as published by the source: {}", pct(p));
     }
-    println!(
+    outln!(
         "HHI: {:.0}   WGI-weighted HHI (EU JRC, 0–10): {:.2} (WGI {})",
-        c.hhi, c.hhi_wgi, c.wgi_year
+        c.hhi,
+        c.hhi_wgi,
+        c.wgi_year
     );
     let mut t = table(["#", "country", "name", "quantity", "share", "WGI 0–10"]);
     for (i, row) in c.countries.iter().enumerate() {
@@ -128,8 +130,8 @@ fn print_human(c: &Concentration) {
             String::new(),
         ]);
     }
-    println!("{t}");
+    outln!("{t}");
     for note in &c.notes {
-        println!("note: {note}");
+        outln!("note: {note}");
     }
 }

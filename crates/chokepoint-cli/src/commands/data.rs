@@ -11,7 +11,7 @@ use chokepoint_core::metrics::t5::T5Outcome;
 use serde::Serialize;
 
 use crate::CliError;
-use crate::output::{print_json, qty, table};
+use crate::output::{outln, plain, print_json, qty, table};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DataCommand {
@@ -43,6 +43,8 @@ pub(crate) enum DataCommand {
     },
     /// Write the embedded tables to a folder, to edit and load with `--data DIR`.
     Export(ExportArgs),
+    /// Load and validate the dataset (embedded, or `--data DIR`) and count the rows per table.
+    Validate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,7 +76,32 @@ pub(crate) fn run(ds: &Dataset, cmd: &DataCommand, json: bool) -> Result<(), Cli
         } => show(ds, commodity, stage.as_deref(), *year, *all_metrics, json),
         DataCommand::Audit { full } => audit_cmd(ds, *full, json),
         DataCommand::Export(args) => export(args, json),
+        DataCommand::Validate => validate(ds, json),
     }
+}
+
+#[derive(Serialize)]
+struct Validated {
+    origin: String,
+    tables: BTreeMap<&'static str, usize>,
+}
+
+/// Reached only when loading succeeded: every check passed.
+fn validate(ds: &Dataset, json: bool) -> Result<(), CliError> {
+    let out = Validated {
+        origin: ds.origin.to_string(),
+        tables: ds.row_counts().into_iter().collect(),
+    };
+    if json {
+        return print_json(&out);
+    }
+    let rows: usize = out.tables.values().sum();
+    outln!(
+        "ok: {} is valid ({} tables, {rows} rows)",
+        out.origin,
+        out.tables.len()
+    );
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -161,7 +188,7 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
     if json {
         return print_json(&listing);
     }
-    println!("dataset: {}", ds.origin);
+    outln!("dataset: {}", ds.origin);
     if let Some(items) = &listing.commodities {
         let mut t = table(["commodity", "name", "stages (* = supply data)", "basis"]);
         for c in items {
@@ -183,7 +210,7 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
                 c.content_basis.to_string(),
             ]);
         }
-        println!("\nCommodities ({})\n{t}", items.len());
+        outln!("\nCommodities ({})\n{t}", items.len());
     }
     if let Some(countries) = listing.countries {
         if what == Some(ListWhat::Countries) {
@@ -191,9 +218,9 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
             for c in countries {
                 t.add_row(vec![c.iso3.clone(), c.name.clone(), c.continent.clone()]);
             }
-            println!("\nCountries ({})\n{t}", countries.len());
+            outln!("\nCountries ({})\n{t}", countries.len());
         } else {
-            println!(
+            outln!(
                 "\nCountries: {} ISO 3166-1 countries (`chokepoint data list countries`), plus \
                  WORLD, OTHER (residual of a table) and ROW (IEA rest of world)",
                 countries.len()
@@ -209,7 +236,7 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
                 format!("{} ({})", g.members.join(" "), g.members.len()),
             ]);
         }
-        println!("\nCountry groups\n{t}");
+        outln!("\nCountry groups\n{t}");
     }
     if let Some(sectors) = listing.sectors {
         let mut t = table(["sector", "name", "IEA name", "total?"]);
@@ -221,7 +248,7 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
                 if s.aggregate { "yes" } else { "" }.to_string(),
             ]);
         }
-        println!("\nEnd-use sectors\n{t}");
+        outln!("\nEnd-use sectors\n{t}");
     }
     if let Some(sources) = listing.sources {
         let mut t = table(["source", "publisher", "title", "licence"]);
@@ -233,7 +260,7 @@ fn list(ds: &Dataset, what: Option<ListWhat>, json: bool) -> Result<(), CliError
                 s.licence.clone(),
             ]);
         }
-        println!("\nSources\n{t}");
+        outln!("\nSources\n{t}");
     }
     Ok(())
 }
@@ -348,15 +375,15 @@ fn show(
     if json {
         return print_json(&out);
     }
-    println!("{} [{}] — {}", c.name, c.commodity_id, c.content_basis);
+    outln!("{} [{}] — {}", c.name, c.commodity_id, c.content_basis);
     let stage_names: Vec<String> = out
         .stages
         .iter()
         .map(|s| format!("{} ({})", s.stage_id, s.name))
         .collect();
-    println!("chain: {}", stage_names.join(" → "));
+    outln!("chain: {}", stage_names.join(" → "));
     if out.rows.is_empty() {
-        println!("no supply rows for this selection (`chokepoint data audit` lists the gaps)");
+        outln!("no supply rows for this selection (`chokepoint data audit` lists the gaps)");
         return Ok(());
     }
     let mut t = table([
@@ -379,10 +406,10 @@ fn show(
             r.source_id.to_string(),
         ]);
     }
-    println!("{t}");
-    println!("sources:");
+    outln!("{t}");
+    outln!("sources:");
     for (id, cite) in &out.sources {
-        println!("  [{id}] {cite}");
+        outln!("  [{id}] {cite}");
     }
     Ok(())
 }
@@ -392,7 +419,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&a);
     }
-    println!("dataset: {}", a.origin);
+    outln!("dataset: {}", a.origin);
     let mut t = table([
         "assumption",
         "value",
@@ -404,14 +431,14 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
     for x in &a.assumptions {
         t.add_row(vec![
             x.id.clone(),
-            x.value.map_or("—".into(), qty),
+            x.value.map_or("—".into(), plain),
             x.unit.clone(),
             x.applies_to.clone(),
             x.rationale.clone(),
             x.reference.clone(),
         ]);
     }
-    println!("\nNamed assumptions ({})\n{t}", a.assumptions.len());
+    outln!("\nNamed assumptions ({})\n{t}", a.assumptions.len());
     if !a.secondary_figures.is_empty() {
         let mut t = table([
             "commodity",
@@ -433,7 +460,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
                 f.source.clone(),
             ]);
         }
-        println!(
+        outln!(
             "\nSupply figures from secondary sources ({}), used as named assumptions\n{t}",
             a.secondary_figures.len()
         );
@@ -443,7 +470,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
         .iter()
         .map(|(k, n)| format!("{k}: {n}"))
         .collect();
-    println!("\nGaps ({}): {}", a.gaps.len(), counts.join(", "));
+    outln!("\nGaps ({}): {}", a.gaps.len(), counts.join(", "));
     if full {
         let mut t = table([
             "kind",
@@ -457,7 +484,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
         for g in &a.gaps {
             t.add_row(gap_cells(g));
         }
-        println!("{t}");
+        outln!("{t}");
     } else {
         // One line per (kind, table, commodity, detail): the entities and periods it covers.
         type Key<'a> = (&'a str, &'a str, &'a str, &'a str);
@@ -491,7 +518,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
                 abbreviate(&periods),
             ]);
         }
-        println!("{t}\n(every gap row: `chokepoint data audit --full` or `--json`)");
+        outln!("{t}\n(every gap row: `chokepoint data audit --full` or `--json`)");
     }
     let agree = a
         .t5_crosscheck
@@ -524,7 +551,7 @@ fn audit_cmd(ds: &Dataset, full: bool, json: bool) -> Result<(), CliError> {
             },
         ]);
     }
-    println!(
+    outln!(
         "\nCross-check against USGS MCS 2025 table 5 ({} rows, {agree} differ)\n{t}",
         a.t5_crosscheck.len()
     );
@@ -594,7 +621,7 @@ pub(crate) fn export(args: &ExportArgs, json: bool) -> Result<(), CliError> {
     if json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "wrote {} tables to {}; edit them and run with --data {}",
         out.files.len(),
         out.dir,

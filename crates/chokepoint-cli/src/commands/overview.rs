@@ -9,7 +9,7 @@ use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration}
 use serde::Serialize;
 
 use crate::CliError;
-use crate::output::{pct, print_json, table};
+use crate::output::{outln, pct, print_json, table};
 
 /// The commodities the seed article (January 2026) names, in its order of appearance.
 const SEED_COMMODITIES: &[&str] = &[
@@ -123,7 +123,7 @@ pub(crate) fn run(ds: &Dataset, year: Option<i32>, json: bool) -> Result<(), Cli
     if json {
         return print_json(&out);
     }
-    println!(
+    outln!(
         "Chokepoint — supply concentration of the seed commodities ({})",
         out.dataset
     );
@@ -151,16 +151,24 @@ pub(crate) fn run(ds: &Dataset, year: Option<i32>, json: bool) -> Result<(), Cli
                 l.hhi_wgi.map_or(String::new(), |h| format!("{h:.2}")),
                 l.source_id.clone().unwrap_or_default(),
             ]),
-            Some(e) => t.add_row(vec![
+            Some(_) => t.add_row(vec![
                 l.commodity.clone(),
                 l.stage.clone(),
                 l.year.map_or(String::new(), |y| y.to_string()),
-                format!("({e})"),
+                "(see below)".to_string(),
             ]),
         };
     }
-    println!("{t}");
-    println!(
+    outln!("{t}");
+    for l in out.lines.iter().filter(|l| l.error.is_some()) {
+        outln!(
+            "{} {}: {}",
+            l.commodity,
+            l.stage,
+            l.error.as_deref().unwrap_or_default()
+        );
+    }
+    outln!(
         "HHI on 0–10,000; WGI-HHI is the EU JRC 2017 governance-weighted HHI (0–10). \
          Details: `chokepoint concentration COMMODITY --stage S`; gaps: `chokepoint data audit`."
     );

@@ -203,7 +203,13 @@ impl Dataset {
             index: Index::default(),
         };
         ds.build_index();
-        validate::check(&ds, &by_file, &mut diags);
+        // A table whose header could not be read has no rows; cross-table checks would then
+        // report every reference to it, burying the one real problem. Check references only
+        // when every table was read.
+        let unreadable = diags.iter().any(|d| d.location.line == 1);
+        if !unreadable {
+            validate::check(&ds, &by_file, &mut diags);
+        }
         if diags.is_empty() {
             Ok(ds)
         } else {
@@ -336,6 +342,29 @@ impl Dataset {
             .collect();
         stages.sort_by_key(|s| (s.order, s.stage_id.clone()));
         stages
+    }
+
+    /// Number of rows of every table, by file name.
+    pub fn row_counts(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            (Source::FILE, self.sources.len()),
+            (Unit::FILE, self.units.len()),
+            (Commodity::FILE, self.commodities.len()),
+            (Stage::FILE, self.stages.len()),
+            (Country::FILE, self.countries.len()),
+            (CountryAlias::FILE, self.country_aliases.len()),
+            (GroupMember::FILE, self.groups.len()),
+            (Sector::FILE, self.sectors.len()),
+            (SupplyRow::FILE, self.supply.len()),
+            (DemandRow::FILE, self.demand.len()),
+            (PriceRow::FILE, self.prices.len()),
+            (SalientRow::FILE, self.us_salient.len()),
+            (ImportRelianceRow::FILE, self.import_reliance.len()),
+            (GovernanceRow::FILE, self.governance.len()),
+            (T5Row::FILE, self.usgs_t5.len()),
+            (Fact::FILE, self.facts.len()),
+            (Assumption::FILE, self.assumptions.len()),
+        ]
     }
 
     /// Supply rows of a commodity.

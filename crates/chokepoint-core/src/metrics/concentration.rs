@@ -144,6 +144,20 @@ pub enum ConcentrationError {
     },
 }
 
+/// The source a row belongs to for selection: every supplementary fact (`fact:SFnnn`) belongs
+/// to the one `supplementary_facts` source, so a table of facts (e.g. uranium mine output by
+/// country) is read as one source.
+pub fn source_family(source_id: &str) -> &str {
+    if source_id.starts_with("fact:") {
+        FACTS_SOURCE
+    } else {
+        source_id
+    }
+}
+
+/// Source id of the supplementary facts table.
+pub const FACTS_SOURCE: &str = "supplementary_facts";
+
 fn is_projection(r: &SupplyRow) -> bool {
     r.case == crate::dataset::tables::Case::ProjectionBaseCase
 }
@@ -260,7 +274,10 @@ pub fn concentration(
         .collect();
 
     // Source.
-    let sources: BTreeSet<&str> = year_rows.iter().map(|r| r.source_id.as_str()).collect();
+    let sources: BTreeSet<&str> = year_rows
+        .iter()
+        .map(|r| source_family(&r.source_id))
+        .collect();
     let source_id = match &q.source {
         Some(s) if sources.contains(s.as_str()) => s.clone(),
         Some(s) => {
@@ -279,7 +296,7 @@ pub fn concentration(
     };
     let rows: Vec<&SupplyRow> = year_rows
         .into_iter()
-        .filter(|r| r.source_id == source_id)
+        .filter(|r| source_family(&r.source_id) == source_id)
         .collect();
     compute(
         ds,

@@ -1,0 +1,207 @@
+//! The `chokepoint` binary end to end: commands, JSON keys, errors and exit codes.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn chokepoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(args)
+        .env_remove("CHOKEPOINT_DATA")
+        .output()
+        .expect("the binary runs")
+}
+
+fn json(args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = chokepoint(&all);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON on stdout")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn overview_covers_the_seed_commodities() {
+    let v = json(&["overview"]);
+    let lines = v["lines"].as_array().unwrap();
+    let cobalt = lines
+        .iter()
+        .find(|l| l["commodity"] == "cobalt" && l["stage"] == "mining")
+        .expect("cobalt mining line");
+    assert_eq!(cobalt["leader"], "COD");
+    assert!(cobalt["leader_share"].as_f64().unwrap() > 0.6);
+    assert!(cobalt["hhi"].as_f64().unwrap() > 4000.0);
+    let ge = lines
+        .iter()
+        .find(|l| l["commodity"] == "germanium")
+        .unwrap();
+    assert!(ge["error"].as_str().unwrap().contains("withheld"));
+    // The human form is a table with the same content.
+    let out = chokepoint(&["overview"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cobalt") && text.contains("COD"));
+}
+
+#[test]
+fn concentration_json_has_documented_keys() {
+    let v = json(&[
+        "concentration",
+        "cobalt",
+        "--year",
+        "2024",
+        "--source",
+        "usgs_mcs2025_world",
+    ]);
+    for key in [
+        "commodity",
+        "stage",
+        "year",
+        "metric",
+        "source_id",
+        "source",
+        "unit",
+        "world_total",
+        "world_basis",
+        "countries",
+        "residual_share",
+        "top1",
+        "top3_share",
+        "hhi",
+        "hhi_wgi",
+        "wgi_year",
+        "withheld",
+        "notes",
+    ] {
+        assert!(v.get(key).is_some(), "missing key {key}");
+    }
+    assert_eq!(v["top1"][0], "COD");
+    assert_eq!(v["world_total"].as_f64(), Some(290_000.0));
+    assert_eq!(v["countries"][0]["iso3"], "COD");
+    assert_eq!(v["countries"][0]["quantity"]["status"], "exact");
+}
+
+#[test]
+fn unknown_names_fail_with_suggestions_and_exit_1() {
+    let out = chokepoint(&["concentration", "cobalot"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("unknown commodity 'cobalot'"), "{err}");
+    assert!(err.contains("did you mean 'cobalt'"), "{err}");
+    let out = chokepoint(&["data", "show", "cobalt", "--stage", "refning"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("did you mean 'refining'"));
+    let out = chokepoint(&["concentration", "cobalt", "--json", "--year", "1900"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(stderr(&out).trim()).expect("JSON error on stderr");
+    assert_eq!(v["error"], "invalid_request");
+}
+
+#[test]
+fn data_list_show_and_audit() {
+    let v = json(&["data", "list"]);
+    let ids: Vec<&str> = v["commodities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    for id in ["rare_earths", "cobalt", "uranium", "silver", "gallium"] {
+        assert!(ids.contains(&id), "{id}");
+    }
+    assert!(
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == "g7")
+    );
+    assert!(v["sectors"].as_array().unwrap().len() >= 10);
+
+    let v = json(&[
+        "data", "show", "cobalt", "--stage", "mining", "--year", "2024",
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["entity"] == "COD"));
+    assert!(rows.iter().all(|r| r["source_id"].is_string()));
+    assert!(!v["sources"].as_object().unwrap().is_empty());
+
+    let v = json(&["data", "audit"]);
+    let ids: Vec<&str> = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "wgi_worst",
+        "wgi_best",
+        "hhi_scale",
+        "other_countries_in_hhi",
+    ] {
+        assert!(ids.contains(&id), "{id}");
+    }
+    assert!(v["gap_counts"]["withheld"].as_u64().unwrap() > 0);
+    assert!(
+        v["gaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["kind"] == "withheld" && g["commodity"] == "germanium")
+    );
+    assert!(
+        v["t5_crosscheck"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["outcome"] != "disagrees")
+    );
+}
+
+fn export(dir: &Path) {
+    let out = chokepoint(&["data", "export", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn an_edited_copy_is_used_and_a_broken_one_is_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my-data");
+    export(&dir);
+    let d = dir.to_str().unwrap();
+    // Exporting again does not overwrite what the user has.
+    let out = chokepoint(&["data", "export", d]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nothing was written"));
+
+    let out = chokepoint(&["--data", d, "concentration", "cobalt"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // Break one cell: the error names the file, line and column and the run exits 2.
+    let groups = dir.join("groups.csv");
+    let text = std::fs::read_to_string(&groups).unwrap();
+    let broken = text.replacen(",USA,", ",USQ,", 1);
+    assert_ne!(broken, text);
+    std::fs::write(&groups, &broken).unwrap();
+    let line = broken.lines().position(|l| l.contains(",USQ,")).unwrap() + 1;
+    let out = chokepoint(&["--data", d, "overview"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{}:{line}:", groups.display())),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown country 'USQ'") && err.contains("hint:"),
+        "{err}"
+    );
+}
