@@ -1,9 +1,11 @@
 //! Domain-free market equilibrium for Chokepoint.
 //!
 //! This crate knows regions, goods, curves, routes and constraints, and nothing about minerals.
-//! Its first building block is the linear curve and the closed-form clearing of one isolated
-//! market, which the spatial (multi-region, multi-good) solver of a later stage builds on and is
-//! tested against.
+//! A [`Market`] is cleared as a spatial price equilibrium (Samuelson 1952; Takayama and Judge
+//! 1964): consumer plus producer surplus minus transport cost is maximised subject to node
+//! balances and policy constraints, and prices are the duals of the balances. The reference
+//! path ([`solve_reference`]) hands the quadratic programme to Clarabel; every optimal solution
+//! is checked for mass balance and complementarity ([`check`]).
 //!
 //! ```
 //! use chokepoint_equilibrium::{LinearDemand, LinearSupply, clear_isolated};
@@ -15,5 +17,13 @@
 //! ```
 
 mod curve;
+mod model;
+mod reference;
+mod solution;
 
 pub use curve::{CurveError, IsolatedEquilibrium, LinearDemand, LinearSupply, clear_isolated};
+pub use model::{
+    DemandStep, ExportShare, FixedDemand, Market, ModelError, Process, Quota, Route, SupplyStep,
+};
+pub use reference::{ReferenceOptions, solve_reference};
+pub use solution::{ConstraintReport, Solution, SolveStatus, Welfare, check, welfare};
