@@ -100,6 +100,24 @@ fn unknown_names_fail_with_suggestions_and_exit_1() {
     let out = chokepoint(&["data", "show", "cobalt", "--stage", "refning"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("did you mean 'refining'"));
+    let out = chokepoint(&["data", "show", "tin", "--country", "Chnia"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown country 'Chnia'"),
+        "{}",
+        stderr(&out)
+    );
+    let v = json(&[
+        "data",
+        "show",
+        "tin",
+        "--country",
+        "Burma",
+        "--year",
+        "2024",
+    ]);
+    let rows = v["rows"].as_array().unwrap();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r["entity"] == "MMR"));
     let out = chokepoint(&["concentration", "cobalt", "--json", "--year", "1900"]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(stderr(&out).trim()).expect("JSON error on stderr");

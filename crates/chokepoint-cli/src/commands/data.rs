@@ -31,6 +31,9 @@ pub(crate) enum DataCommand {
         /// Only this year.
         #[arg(long)]
         year: Option<i32>,
+        /// Only this country (ISO code, name or any spelling in the sources, e.g. "Burma").
+        #[arg(long)]
+        country: Option<String>,
         /// Every metric (capacity, reserves, top-3 share), not only production.
         #[arg(long)]
         all_metrics: bool,
@@ -72,8 +75,19 @@ pub(crate) fn run(ds: &Dataset, cmd: &DataCommand, json: bool) -> Result<(), Cli
             commodity,
             stage,
             year,
+            country,
             all_metrics,
-        } => show(ds, commodity, stage.as_deref(), *year, *all_metrics, json),
+        } => show(
+            ds,
+            commodity,
+            Filter {
+                stage: stage.as_deref(),
+                year: *year,
+                country: country.as_deref(),
+                all_metrics: *all_metrics,
+            },
+            json,
+        ),
         DataCommand::Audit { full } => audit_cmd(ds, *full, json),
         DataCommand::Export(args) => export(args, json),
         DataCommand::Validate => validate(ds, json),
@@ -289,14 +303,25 @@ struct Show<'a> {
     sources: BTreeMap<&'a str, String>,
 }
 
-fn show(
-    ds: &Dataset,
-    commodity: &str,
-    stage: Option<&str>,
+/// What `data show` keeps.
+struct Filter<'a> {
+    stage: Option<&'a str>,
     year: Option<i32>,
+    country: Option<&'a str>,
     all_metrics: bool,
-    json: bool,
-) -> Result<(), CliError> {
+}
+
+fn show(ds: &Dataset, commodity: &str, filter: Filter<'_>, json: bool) -> Result<(), CliError> {
+    let Filter {
+        stage,
+        year,
+        country,
+        all_metrics,
+    } = filter;
+    let country = country
+        .map(|c| ds.resolve_country(c).map(|c| c.iso3.as_str()))
+        .transpose()
+        .map_err(|e| CliError::User(e.to_string()))?;
     let c = ds
         .commodity(commodity)
         .map_err(|e| CliError::User(e.to_string()))?;
@@ -327,6 +352,7 @@ fn show(
         .into_iter()
         .filter(|r| stage_id.is_none_or(|s| r.stage_id == s))
         .filter(|r| year.is_none_or(|y| r.year == y))
+        .filter(|r| country.is_none_or(|c| r.entity == c))
         .filter(|r| all_metrics || r.metric == Metric::Production)
         .collect();
     rows.sort_by(|a, b| {

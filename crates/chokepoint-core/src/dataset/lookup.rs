@@ -67,7 +67,7 @@ impl LookupError {
                     hint.push_str(&format!("known {kind}s: {}", known.join(", ")));
                 } else {
                     hint.push_str(&format!(
-                        "{} {kind}s are known; `chokepoint data list` shows them",
+                        "{} {kind} names are known; `chokepoint data list` shows them",
                         known.len()
                     ));
                 }
@@ -168,7 +168,9 @@ impl Dataset {
         Err(LookupError::unknown(
             "country",
             query,
-            self.countries.iter().map(|c| c.iso3.as_str()),
+            self.countries
+                .iter()
+                .flat_map(|c| [c.iso3.as_str(), c.name.as_str()]),
         ))
     }
 }
