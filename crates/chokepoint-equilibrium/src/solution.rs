@@ -38,7 +38,9 @@ pub struct Welfare {
     pub constraint_rent: f64,
     /// Payments by perfectly inelastic demand (their surplus is not defined).
     pub fixed_demand_payments: f64,
-    /// consumer + producer + processing surplus + tariff revenue + constraint rent.
+    /// Net social payoff: consumer + producer + processing surplus + tariff revenue +
+    /// constraint rent, which equals the value of consumption minus the costs of production,
+    /// processing and transport (transport is already netted out of the surpluses).
     pub total: f64,
 }
 

@@ -280,3 +280,177 @@ fn invalid_markets_are_errors_not_statuses() {
     let errs = solve_reference(&m, &ReferenceOptions::default()).unwrap_err();
     assert_eq!(errs.len(), 2, "{errs:?}");
 }
+
+/// Three regions, one good, every ordered pair a route: inverse supply p = a_s + b_s q,
+/// inverse demand p = a_d − b_d q, `cost[i][j]` the unit cost from i to j.
+fn three_region(
+    a_s: [f64; 3],
+    b_s: [f64; 3],
+    a_d: [f64; 3],
+    b_d: [f64; 3],
+    cost: [[f64; 3]; 3],
+) -> Market {
+    let mut m = Market {
+        regions: vec!["1".into(), "2".into(), "3".into()],
+        goods: vec!["g".into()],
+        ..Market::default()
+    };
+    for r in 0..3 {
+        m.supply.push(supply(r, 0, a_s[r], b_s[r]));
+        m.demand.push(demand(r, 0, a_d[r], b_d[r]));
+        for (t, c) in cost[r].iter().enumerate() {
+            if t != r {
+                m.routes.push(route(r, t, *c));
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn compecon_spatial_equilibrium_notebook() {
+    // Miranda & Fackler, CompEcon, "Spatial Equilibrium Model" (Python notebook by R. Romero
+    // Aguilar, randall-romero/CompEcon, notebooks/slv/14): supply p = 9+q, 3+2q, 18+q;
+    // demand p = 42−2q, 54−3q, 51−q; the notebook applies its cost table c = [0 3 9; 3 0 3;
+    // 6 3 0] as c[destination][origin]. Published: prices 24, 27, 30; net exports 6, 3, −9.
+    // (Flows are not unique: 1→3 directly costs 6, as does 1→2→3.)
+    let c = [[0.0, 3.0, 9.0], [3.0, 0.0, 3.0], [6.0, 3.0, 0.0]];
+    let cost = [
+        [0.0, c[1][0], c[2][0]],
+        [c[0][1], 0.0, c[2][1]],
+        [c[0][2], c[1][2], 0.0],
+    ];
+    let m = three_region(
+        [9.0, 3.0, 18.0],
+        [1.0, 2.0, 1.0],
+        [42.0, 54.0, 51.0],
+        [2.0, 3.0, 1.0],
+        cost,
+    );
+    let s = solve(&m);
+    for (r, p) in [24.0, 27.0, 30.0].into_iter().enumerate() {
+        close(s.price(&m, r, 0), p, "price");
+    }
+    let supplied = s.node_supply(&m);
+    let demanded = s.node_demand(&m);
+    for (r, (q_s, q_d)) in [(15.0, 9.0), (12.0, 9.0), (12.0, 21.0)]
+        .into_iter()
+        .enumerate()
+    {
+        close(supplied[r], q_s, "supply");
+        close(demanded[r], q_d, "demand");
+    }
+    // Net social payoff (surplus minus transport cost) computed by the authors' data: 751.5.
+    close(s.welfare.total, 751.5, "net social payoff");
+}
+
+#[test]
+fn compecon_demslv13_matlab_data() {
+    // The MATLAB demo demslv13 (same book) uses demand slopes 3, 2, 1 and c[origin][dest].
+    // Its unique solution (exact fractions, checked by two independent solvers): prices
+    // 633/26, 711/26, 789/26; flows 1→2 123/13, 2→3 108/13; net social payoff 81639/104.
+    let cost = [[0.0, 3.0, 9.0], [3.0, 0.0, 3.0], [6.0, 3.0, 0.0]];
+    let m = three_region(
+        [9.0, 3.0, 18.0],
+        [1.0, 2.0, 1.0],
+        [42.0, 54.0, 51.0],
+        [3.0, 2.0, 1.0],
+        cost,
+    );
+    let s = solve(&m);
+    for (r, p) in [633.0 / 26.0, 711.0 / 26.0, 789.0 / 26.0]
+        .into_iter()
+        .enumerate()
+    {
+        close(s.price(&m, r, 0), p, "price");
+    }
+    let flow = |from: usize, to: usize| {
+        m.routes
+            .iter()
+            .position(|r| r.from == from && r.to == to)
+            .map(|i| s.flows[i])
+            .unwrap()
+    };
+    close(flow(0, 1), 123.0 / 13.0, "flow 1→2");
+    close(flow(1, 2), 108.0 / 13.0, "flow 2→3");
+    for (a, b) in [(0, 2), (1, 0), (2, 0), (2, 1)] {
+        close(flow(a, b), 0.0, "unused route");
+    }
+    close(s.welfare.total, 81639.0 / 104.0, "net social payoff");
+}
+
+#[test]
+fn takayama_judge_spatequ_as_in_the_gams_library() {
+    // GAMS model library SPATEQU (Takayama & Judge 1964 example, 2 goods × 3 regions), as
+    // coded: Q_d = αD + ΣβD·P and Q_s = αS + ΣβS·P where the cross terms multiply the same
+    // good's price, so each good clears alone with slopes equal to the row sums.
+    // Demand slopes (dQ/dP): Reg1 (−9, −9), Reg2 (−4, −19), Reg3 (−7, −9); intercepts
+    // αD = (200, 300), (100, 200), (160, 250). Supply: αS = (−50, −60) everywhere, slopes
+    // Reg1/Reg3 (10.5, 15.5), Reg2 (20.5, 25.5). Transport symmetric: 1–2 (2, 3), 1–3 (2, 3),
+    // 2–3 (1, 2). Equilibrium (GAMS MCP/LP/NLP; NLP objective 7906.9463 in the published
+    // run log): prices Reg1 (11, 128/11), Reg2 (9, 95/11), Reg3 (10, 117/11); flows 2→1
+    // (35.5, 824/11), 2→3 (35, 1087/22); transport cost 4725/11.
+    let alpha_d = [[200.0, 300.0], [100.0, 200.0], [160.0, 250.0]];
+    let beta_d = [[9.0, 9.0], [4.0, 19.0], [7.0, 9.0]];
+    let alpha_s = [-50.0, -60.0];
+    let beta_s = [[10.5, 15.5], [20.5, 25.5], [10.5, 15.5]];
+    let tcost = [
+        ((0, 1), [2.0, 3.0]),
+        ((0, 2), [2.0, 3.0]),
+        ((1, 2), [1.0, 2.0]),
+    ];
+    let mut m = Market {
+        regions: vec!["Reg1".into(), "Reg2".into(), "Reg3".into()],
+        goods: vec!["Com1".into(), "Com2".into()],
+        ..Market::default()
+    };
+    for r in 0..3 {
+        for g in 0..2 {
+            // Q = α + βP  ⇔  P = −α/β + Q/β.
+            m.demand.push(demand(
+                r,
+                g,
+                alpha_d[r][g] / beta_d[r][g],
+                1.0 / beta_d[r][g],
+            ));
+            m.supply
+                .push(supply(r, g, -alpha_s[g] / beta_s[r][g], 1.0 / beta_s[r][g]));
+        }
+    }
+    for ((a, b), costs) in tcost {
+        for (g, c) in costs.into_iter().enumerate() {
+            for (from, to) in [(a, b), (b, a)] {
+                m.routes.push(Route {
+                    good: g,
+                    ..route(from, to, c)
+                });
+            }
+        }
+    }
+    let s = solve(&m);
+    let expected = [
+        [11.0, 128.0 / 11.0],
+        [9.0, 95.0 / 11.0],
+        [10.0, 117.0 / 11.0],
+    ];
+    for (r, row) in expected.iter().enumerate() {
+        for (g, p) in row.iter().enumerate() {
+            close(s.price(&m, r, g), *p, "price");
+        }
+    }
+    let flow = |from: usize, to: usize, good: usize| {
+        m.routes
+            .iter()
+            .position(|r| r.from == from && r.to == to && r.good == good)
+            .map(|i| s.flows[i])
+            .unwrap()
+    };
+    close(flow(1, 0, 0), 35.5, "Com1 2→1");
+    close(flow(1, 2, 0), 35.0, "Com1 2→3");
+    close(flow(1, 0, 1), 824.0 / 11.0, "Com2 2→1");
+    close(flow(1, 2, 1), 1087.0 / 22.0, "Com2 2→3");
+    close(s.welfare.transport_cost, 4725.0 / 11.0, "transport cost");
+    let demanded = s.node_demand(&m);
+    close(demanded[m.node(0, 0)], 101.0, "Reg1 Com1 demand");
+    close(demanded[m.node(1, 0)], 64.0, "Reg2 Com1 demand");
+}
