@@ -1,8 +1,8 @@
 //! `chokepoint`: critical-mineral supply chains, computable.
 //!
-//! A thin adapter over `chokepoint-core`: parses arguments, loads the dataset (embedded, or
-//! `--data DIR`), runs one command and prints a table, or JSON with `--json`. Data goes to
-//! stdout, diagnostics to stderr.
+//! A thin adapter over `chokepoint-core` and `chokepoint-equilibrium`: parses arguments, loads
+//! the dataset (embedded, or `--data DIR`) when the command needs it, runs one command and
+//! prints a table, or JSON with `--json`. Data goes to stdout, diagnostics to stderr.
 
 mod commands;
 mod output;
@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chokepoint_core::{Dataset, DatasetError};
+use chokepoint_equilibrium::FileError;
 use clap::{Parser, Subcommand};
 
 /// Critical-mineral supply chains, computable: who mines and refines what, how concentrated it
@@ -42,6 +43,12 @@ enum Command {
     Data(commands::data::DataCommand),
     /// Shares by country, top-1 and top-3 share, HHI and WGI-weighted HHI of one commodity.
     Concentration(commands::concentration::Args),
+    /// Clear a market written by hand (TOML or JSON, see docs/market-file.md): prices, flows,
+    /// processing, shadow prices and the welfare account. Uses no dataset.
+    Solve {
+        /// The market file (`.toml`, or `.json`).
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +67,8 @@ fn main() -> ExitCode {
 pub(crate) enum CliError {
     /// The dataset is invalid (exit 2).
     Dataset(DatasetError),
+    /// A market file is invalid (exit 1).
+    Market(FileError),
     /// The user asked for something unknown or impossible (exit 1).
     User(String),
     /// Anything else (exit 3).
@@ -69,7 +78,7 @@ pub(crate) enum CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::User(_) => 1,
+            CliError::User(_) | CliError::Market(_) => 1,
             CliError::Dataset(_) => 2,
             CliError::Other(_) => 3,
         }
@@ -91,15 +100,21 @@ fn load(cli: &Cli) -> Result<Dataset, CliError> {
 }
 
 fn run(cli: &Cli) -> Result<(), CliError> {
-    // `data export` must work even when the user's folder is broken: it only needs the
-    // embedded tables.
-    if let Command::Data(commands::data::DataCommand::Export(args)) = &cli.command {
-        return commands::data::export(args, cli.json);
+    match &cli.command {
+        // `data export` must work even when the user's folder is broken: it only needs the
+        // embedded tables.
+        Command::Data(commands::data::DataCommand::Export(args)) => {
+            return commands::data::export(args, cli.json);
+        }
+        // A market file carries everything it needs: no dataset is loaded.
+        Command::Solve { file } => return commands::solve::run(file, cli.json),
+        _ => {}
     }
     let ds = load(cli)?;
     match &cli.command {
         Command::Overview { year } => commands::overview::run(&ds, *year, cli.json),
         Command::Data(cmd) => commands::data::run(&ds, cmd, cli.json),
         Command::Concentration(args) => commands::concentration::run(&ds, args, cli.json),
+        Command::Solve { file } => commands::solve::run(file, cli.json),
     }
 }

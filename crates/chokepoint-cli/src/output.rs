@@ -102,6 +102,20 @@ pub(crate) fn print_error(err: &CliError, json: bool) {
                 "error": "invalid_dataset",
                 "diagnostics": e.diagnostics,
             }),
+            CliError::Market(e) => serde_json::json!({
+                "error": "invalid_market",
+                "diagnostics": e
+                    .diagnostics
+                    .iter()
+                    .map(|d| serde_json::json!({
+                        "file": e.file,
+                        "line": d.line,
+                        "col": d.col,
+                        "message": d.message,
+                        "hint": d.hint,
+                    }))
+                    .collect::<Vec<_>>(),
+            }),
             CliError::User(msg) => serde_json::json!({"error": "invalid_request", "message": msg}),
             CliError::Other(e) => {
                 serde_json::json!({"error": "failed", "message": format!("{e:#}")})
@@ -112,6 +126,14 @@ pub(crate) fn print_error(err: &CliError, json: bool) {
     }
     match err {
         CliError::Dataset(e) => eprint!("error: {e}"),
+        CliError::Market(e) => {
+            eprintln!("{e}");
+            eprintln!(
+                "error: {} problem(s) in market file {}",
+                e.diagnostics.len(),
+                e.file
+            );
+        }
         CliError::User(msg) => eprintln!("error: {msg}"),
         CliError::Other(e) => eprintln!("error: {e:#}"),
     }

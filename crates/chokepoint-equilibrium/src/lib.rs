@@ -17,13 +17,19 @@
 //! ```
 
 mod curve;
+mod fast;
+mod file;
 mod model;
 mod reference;
 mod solution;
 
 pub use curve::{CurveError, IsolatedEquilibrium, LinearDemand, LinearSupply, clear_isolated};
+pub use fast::{FastOptions, FastSolver, FastStats, fast_path_covers, solve};
+pub use file::{
+    FileDiagnostic, FileError, FlowReport, ProcessReport, RegionReport, SolveReport, parse_market,
+};
 pub use model::{
     DemandStep, ExportShare, FixedDemand, Market, ModelError, Process, Quota, Route, SupplyStep,
 };
 pub use reference::{ReferenceOptions, solve_reference};
-pub use solution::{ConstraintReport, Solution, SolveStatus, Welfare, check, welfare};
+pub use solution::{ConstraintReport, Solution, SolveStatus, SolverPath, Welfare, check, welfare};

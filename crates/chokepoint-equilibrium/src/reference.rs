@@ -32,7 +32,7 @@ pub struct ReferenceOptions {
 impl Default for ReferenceOptions {
     fn default() -> Self {
         Self {
-            tolerance: 1e-10,
+            tolerance: 1e-12,
             check_tolerance: 1e-6,
             max_iter: 200,
         }

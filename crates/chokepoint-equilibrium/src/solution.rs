@@ -20,6 +20,18 @@ pub enum SolveStatus {
     NotConverged,
 }
 
+/// Which algorithm produced a solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverPath {
+    /// The reference QP path (Clarabel).
+    Reference,
+    /// The fast structure-exploiting path.
+    Fast,
+    /// The fast path handed the market to the reference path (not covered, or gave up).
+    ReferenceFallback,
+}
+
 /// The welfare account of a cleared market, in currency units.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Welfare {
@@ -94,6 +106,8 @@ pub struct Solution {
     pub iterations: u32,
     /// Largest violation found by [`check`] (0 when not optimal).
     pub max_violation: f64,
+    /// Which algorithm produced it.
+    pub solver: SolverPath,
 }
 
 impl Solution {
@@ -113,6 +127,7 @@ impl Solution {
             welfare: Welfare::default(),
             iterations,
             max_violation: 0.0,
+            solver: SolverPath::Reference,
         }
     }
 

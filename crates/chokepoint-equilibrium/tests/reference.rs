@@ -2,8 +2,9 @@
 //! comments), a tariff and its equivalent quota, export licensing, processing, and failures.
 
 use chokepoint_equilibrium::{
-    DemandStep, ExportShare, FixedDemand, Market, Process, Quota, ReferenceOptions, Route,
-    Solution, SolveStatus, SupplyStep, solve_reference,
+    DemandStep, ExportShare, FastOptions, FastSolver, FixedDemand, Market, Process, Quota,
+    ReferenceOptions, Route, Solution, SolveStatus, SolverPath, SupplyStep, fast_path_covers,
+    solve_reference,
 };
 
 const TOL: f64 = 1e-6;
@@ -63,9 +64,30 @@ fn two_regions() -> Market {
     }
 }
 
+/// Solves on the reference path, and on the fast path when it covers the market; both must
+/// be optimal and agree on prices and quantities (flows may differ where they are not unique).
 fn solve(m: &Market) -> Solution {
     let sol = solve_reference(m, &ReferenceOptions::default()).expect("valid market");
     assert_eq!(sol.status, SolveStatus::Optimal, "{sol:?}");
+    let fast = FastSolver::new(m, FastOptions::default()).solve(m);
+    assert_eq!(fast.status, SolveStatus::Optimal, "{fast:?}");
+    if fast_path_covers(m) {
+        assert_eq!(fast.solver, SolverPath::Fast, "fast path fell back");
+    }
+    for (a, b) in fast.prices.iter().zip(&sol.prices) {
+        close(*a, *b, "fast vs reference price");
+    }
+    for (a, b) in fast.supply.iter().zip(&sol.supply) {
+        close(*a, *b, "fast vs reference supply");
+    }
+    for (a, b) in fast.demand.iter().zip(&sol.demand) {
+        close(*a, *b, "fast vs reference demand");
+    }
+    close(
+        fast.welfare.total,
+        sol.welfare.total,
+        "fast vs reference welfare",
+    );
     sol
 }
 
@@ -260,6 +282,13 @@ fn infeasible_and_unbounded_are_statuses() {
     let s = solve_reference(&m, &ReferenceOptions::default()).unwrap();
     assert_eq!(s.status, SolveStatus::Infeasible);
     assert!(s.prices.iter().all(|p| p.is_nan()));
+    let f = FastSolver::new(&m, FastOptions::default()).solve(&m);
+    assert_eq!(f.status, SolveStatus::Infeasible);
+    assert_eq!(
+        f.solver,
+        SolverPath::Fast,
+        "the fast path detects it itself"
+    );
     // Free, unlimited supply meeting perfectly elastic, unlimited demand.
     let m = Market {
         regions: vec!["A".into()],

@@ -3,3 +3,4 @@
 pub(crate) mod concentration;
 pub(crate) mod data;
 pub(crate) mod overview;
+pub(crate) mod solve;

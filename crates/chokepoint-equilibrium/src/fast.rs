@@ -1,0 +1,1134 @@
+//! The fast path: a structure-exploiting active-set method in prices, warm-started.
+//!
+//! In prices the spatial equilibrium is the minimisation of a separable convex function
+//! (each node's surplus as a function of its price, whose derivative is the node's excess
+//! supply) subject to one difference constraint per route, `p_to − p_from ≤ wedge`, whose
+//! multiplier is the route's flow. A route capacity makes the constraint soft (flow capped,
+//! rent = gap − wedge). The working set of active routes is always a forest, so
+//!
+//! - minimising over the working set is one monotone piecewise-linear equation per tree (the
+//!   tree's total excess supply as a function of its price level), solved exactly by a sweep
+//!   over its sorted breakpoints;
+//! - flows on working routes (the multipliers) follow from subtree sums;
+//! - the primal active-set method (step towards the working-set minimiser, stop at the first
+//!   blocking route, drop routes with negative flow, saturate routes over capacity) ends in
+//!   finitely many steps, with no linear algebra at all.
+//!
+//! Quotas and export-share caps couple routes; they are priced by an outer Lagrangian loop
+//! (their shadow prices add to the wedges of their routes, and a share cap's shadow price
+//! times the share adds to its producers' price), each multiplier found exactly by regula
+//! falsi on a monotone piecewise-linear function. Goods without processing are independent
+//! markets and clear one by one. Markets the method does not cover (processing, flat steps
+//! without a capacity) go to the reference path, as does any solve that hits an iteration
+//! guard; [`Solution::solver`] says which path produced a solution.
+
+use crate::model::Market;
+use crate::reference::{ReferenceOptions, solve_reference};
+use crate::solution::{Solution, SolveStatus, SolverPath, check, welfare};
+
+/// Limits of the fast path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FastOptions {
+    /// Relative tolerance on prices and quantities.
+    pub tolerance: f64,
+    /// Active-set steps allowed per network solve, per route and node.
+    pub steps_per_element: usize,
+    /// Outer sweeps over quotas and share caps.
+    pub max_outer: usize,
+    /// Largest scaled violation of [`check`] accepted as optimal.
+    pub check_tolerance: f64,
+}
+
+impl Default for FastOptions {
+    fn default() -> Self {
+        Self {
+            tolerance: 1e-11,
+            steps_per_element: 20,
+            max_outer: 200,
+            check_tolerance: 1e-7,
+        }
+    }
+}
+
+/// Counters of the work done, for profiles and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FastStats {
+    /// Working-set minimisations (tree solves of one good).
+    pub tree_solves: u64,
+    /// Active-set changes (blocking routes added, routes dropped or saturated).
+    pub pivots: u64,
+    /// Network solves (one good, fixed multipliers).
+    pub network_solves: u64,
+    /// Solves handed to the reference path.
+    pub fallbacks: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RouteState {
+    /// Not in the working set, flow 0, gap ≤ wedge.
+    Zero,
+    /// In the working set: gap = wedge, flow from the tree.
+    Basic,
+    /// At capacity, not in the working set: gap ≥ wedge.
+    Upper,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    supply: bool,
+    intercept: f64,
+    slope: f64,
+    cap: f64,
+    /// Index into `Market::supply` or `Market::demand`.
+    index: usize,
+}
+
+/// One good's network, prepared once and reused across solves.
+#[derive(Debug, Clone)]
+struct Net {
+    good: usize,
+    /// Market route indices (not banned) of this good.
+    routes: Vec<usize>,
+    /// (from, to) of each of `routes`.
+    ends: Vec<(usize, usize)>,
+    state: Vec<RouteState>,
+    /// Steps per region.
+    steps: Vec<Vec<Step>>,
+    /// Fixed demand per region.
+    fixed: Vec<f64>,
+    /// Last working-set prices (warm start), valid when `warm`.
+    prices: Vec<f64>,
+    warm: bool,
+}
+
+/// Work buffers of one network solve.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    comp: Vec<usize>,
+    offset: Vec<f64>,
+    order: Vec<usize>,
+    parent_route: Vec<usize>,
+    adj_start: Vec<usize>,
+    adj: Vec<(usize, usize)>,
+    pstar: Vec<f64>,
+    p: Vec<f64>,
+    fixed_out: Vec<f64>,
+    excess: Vec<f64>,
+    flows: Vec<f64>,
+    events: Vec<(f64, f64, f64, u32, u32)>,
+    uncapped: Vec<(f64, f64)>,
+    partial: Vec<(usize, usize, f64)>,
+    roots: Vec<usize>,
+    comp_unsolvable: Vec<i8>,
+    why: &'static str,
+}
+
+/// The result of one network solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NetOutcome {
+    Optimal,
+    Infeasible,
+    GaveUp,
+}
+
+/// A reusable fast solver for markets of one structure (same regions, goods, steps, routes
+/// and constraints); parameters may change between solves, and each solve starts from the
+/// previous one's working sets and shadow prices.
+#[derive(Debug, Clone)]
+pub struct FastSolver {
+    nets: Vec<Net>,
+    quota_lambda: Vec<f64>,
+    share_lambda: Vec<f64>,
+    scratch: Scratch,
+    options: FastOptions,
+    gave_up: Option<&'static str>,
+    /// Per quota / share cap: the bracket (lo, hi) of a multiplier that sits on a flow
+    /// switch (usage jumps over the limit there), found by the last search.
+    jumps: Vec<Option<(f64, f64)>>,
+    /// Work counters since creation.
+    pub stats: FastStats,
+    /// Why the last fallback to the reference path happened, if any.
+    pub last_fallback: Option<&'static str>,
+    shape: (usize, usize, usize, usize, usize, usize, usize),
+}
+
+fn shape(m: &Market) -> (usize, usize, usize, usize, usize, usize, usize) {
+    (
+        m.regions.len(),
+        m.goods.len(),
+        m.supply.len(),
+        m.demand.len(),
+        m.routes.len(),
+        m.quotas.len(),
+        m.export_shares.len(),
+    )
+}
+
+/// Whether the fast path covers a market: no processing, and every perfectly elastic step
+/// has a capacity.
+pub fn fast_path_covers(market: &Market) -> bool {
+    market.processes.is_empty()
+        && market
+            .supply
+            .iter()
+            .all(|s| s.slope > 0.0 || s.capacity.is_some())
+        && market
+            .demand
+            .iter()
+            .all(|d| d.slope > 0.0 || d.capacity.is_some())
+}
+
+/// Clears a market on the fast path when it covers it, else on the reference path.
+pub fn solve(market: &Market) -> Result<Solution, Vec<crate::ModelError>> {
+    market.validate()?;
+    if !fast_path_covers(market) {
+        return solve_reference(market, &ReferenceOptions::default());
+    }
+    let mut solver = FastSolver::new(market, FastOptions::default());
+    Ok(solver.solve(market))
+}
+
+impl FastSolver {
+    /// Prepares a solver for markets shaped like `market` (which should be valid).
+    pub fn new(market: &Market, options: FastOptions) -> Self {
+        let nr = market.regions.len();
+        let nets = (0..market.goods.len())
+            .map(|g| {
+                let routes: Vec<usize> = market
+                    .routes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.good == g && !r.banned)
+                    .map(|(i, _)| i)
+                    .collect();
+                Net {
+                    good: g,
+                    state: vec![RouteState::Zero; routes.len()],
+                    ends: routes
+                        .iter()
+                        .map(|&r| (market.routes[r].from, market.routes[r].to))
+                        .collect(),
+                    routes,
+                    steps: vec![Vec::new(); nr],
+                    fixed: vec![0.0; nr],
+                    prices: vec![0.0; nr],
+                    warm: false,
+                }
+            })
+            .collect();
+        Self {
+            nets,
+            quota_lambda: vec![0.0; market.quotas.len()],
+            share_lambda: vec![0.0; market.export_shares.len()],
+            scratch: Scratch::default(),
+            options,
+            gave_up: None,
+            jumps: vec![None; market.quotas.len() + market.export_shares.len()],
+            stats: FastStats::default(),
+            last_fallback: None,
+            shape: shape(market),
+        }
+    }
+
+    /// Clears `market`, warm-started from the previous solve. A market of another shape, or
+    /// one the fast path does not cover, is solved on the reference path.
+    pub fn solve(&mut self, market: &Market) -> Solution {
+        if shape(market) != self.shape || !fast_path_covers(market) {
+            return self.fallback(market, "market not covered by the fast path");
+        }
+        if market.validate().is_err() {
+            return self.fallback(market, "invalid market");
+        }
+        self.load(market);
+        self.gave_up = None;
+        match self.solve_outer(market) {
+            Some(sol) => sol,
+            None => {
+                let why = self.gave_up.unwrap_or("multiplier search did not converge");
+                self.fallback(market, why)
+            }
+        }
+    }
+
+    fn fallback(&mut self, market: &Market, why: &'static str) -> Solution {
+        self.stats.fallbacks += 1;
+        self.last_fallback = Some(why);
+        for net in &mut self.nets {
+            net.warm = false;
+        }
+        let mut sol = match solve_reference(market, &ReferenceOptions::default()) {
+            Ok(s) => s,
+            Err(_) => Solution::failed(market, SolveStatus::NotConverged, 0),
+        };
+        sol.solver = SolverPath::ReferenceFallback;
+        sol
+    }
+
+    /// Copies the steps of `market` into the per-good networks.
+    fn load(&mut self, market: &Market) {
+        for net in &mut self.nets {
+            for s in &mut net.steps {
+                s.clear();
+            }
+            net.fixed.iter_mut().for_each(|f| *f = 0.0);
+        }
+        for (k, s) in market.supply.iter().enumerate() {
+            self.nets[s.good].steps[s.region].push(Step {
+                supply: true,
+                intercept: s.intercept,
+                slope: s.slope,
+                cap: s.capacity.unwrap_or(f64::INFINITY),
+                index: k,
+            });
+        }
+        for (k, d) in market.demand.iter().enumerate() {
+            self.nets[d.good].steps[d.region].push(Step {
+                supply: false,
+                intercept: d.intercept,
+                slope: d.slope,
+                cap: d.capacity.unwrap_or(f64::INFINITY),
+                index: k,
+            });
+        }
+        for d in &market.fixed_demand {
+            self.nets[d.good].fixed[d.region] += d.quantity;
+        }
+    }
+
+    fn solve_outer(&mut self, market: &Market) -> Option<Solution> {
+        let mut sol = Solution::failed(market, SolveStatus::Optimal, 0);
+        sol.prices = vec![0.0; market.nodes()];
+        let scale = Scale::of(market);
+        let nq = market.quotas.len();
+        let ns = market.export_shares.len();
+        // Without coupling constraints the goods clear once each.
+        if nq + ns == 0 {
+            return match self.clear_all(market, &mut sol) {
+                NetOutcome::Optimal => Some(self.finish(market, sol)),
+                NetOutcome::Infeasible => Some(infeasible(market)),
+                NetOutcome::GaveUp => None,
+            };
+        }
+        let tol = self.options.tolerance.sqrt() * 1e-3 * scale.quantity;
+        for _sweep in 0..self.options.max_outer {
+            let mut all_ok = true;
+            for j in 0..nq + ns {
+                // h(λ) = usage − limit, non-increasing in λ.
+                let lambda0 = self.lambda(j, nq);
+                let h0 = self.evaluate(market, &mut sol, j, nq, lambda0)?;
+                let on_jump = matches!(self.jumps[j], Some((_, hi)) if hi == lambda0);
+                let ok = if lambda0 <= 0.0 {
+                    h0 <= tol
+                } else {
+                    h0.abs() <= tol || (on_jump && h0 <= 0.0)
+                };
+                if ok {
+                    continue;
+                }
+                all_ok = false;
+                self.find_multiplier(market, &mut sol, j, nq, lambda0, h0, tol, &scale)?;
+            }
+            if all_ok {
+                match self.clear_all(market, &mut sol) {
+                    NetOutcome::Optimal => {}
+                    NetOutcome::Infeasible => return Some(infeasible(market)),
+                    NetOutcome::GaveUp => return None,
+                }
+                let on_jumps: Vec<usize> = (0..nq + ns)
+                    .filter(|&j| {
+                        matches!(self.jumps[j], Some((_, hi)) if hi == self.lambda(j, nq))
+                            && excess_usage(market, &sol, j, nq) < -tol
+                    })
+                    .collect();
+                match on_jumps[..] {
+                    [] => {}
+                    [j] => {
+                        // At a flow switch both sides' flows are optimal for the same
+                        // multiplier; the blend that uses exactly the limit is the equilibrium.
+                        let (lo, hi) = self.jumps[j]?;
+                        let h_hi = excess_usage(market, &sol, j, nq);
+                        let mut low = sol.clone();
+                        self.set_lambda(j, nq, lo);
+                        let out = self.clear_all(market, &mut low);
+                        self.set_lambda(j, nq, hi);
+                        if out != NetOutcome::Optimal {
+                            return None;
+                        }
+                        let h_lo = excess_usage(market, &low, j, nq);
+                        if h_lo <= 0.0 {
+                            return None;
+                        }
+                        let theta = -h_hi / (h_lo - h_hi);
+                        blend(&mut sol.flows, &low.flows, theta);
+                        blend(&mut sol.supply, &low.supply, theta);
+                        blend(&mut sol.demand, &low.demand, theta);
+                        blend(&mut sol.prices, &low.prices, theta);
+                    }
+                    _ => {
+                        self.gave_up = Some("several multipliers on flow switches");
+                        return None;
+                    }
+                }
+                return Some(self.finish(market, sol));
+            }
+        }
+        None
+    }
+
+    fn lambda(&self, j: usize, nq: usize) -> f64 {
+        if j < nq {
+            self.quota_lambda[j]
+        } else {
+            self.share_lambda[j - nq]
+        }
+    }
+
+    fn set_lambda(&mut self, j: usize, nq: usize, v: f64) {
+        if j < nq {
+            self.quota_lambda[j] = v;
+        } else {
+            self.share_lambda[j - nq] = v;
+        }
+    }
+
+    /// Clears the market with multiplier `j` at `lambda` and returns its usage − limit.
+    /// `None` when the network solve gave up; an infeasible network counts as usage +∞.
+    fn evaluate(
+        &mut self,
+        market: &Market,
+        sol: &mut Solution,
+        j: usize,
+        nq: usize,
+        lambda: f64,
+    ) -> Option<f64> {
+        self.set_lambda(j, nq, lambda);
+        match self.clear_all(market, sol) {
+            NetOutcome::Optimal => {}
+            NetOutcome::Infeasible => return Some(f64::INFINITY),
+            NetOutcome::GaveUp => return None,
+        }
+        Some(excess_usage(market, sol, j, nq))
+    }
+
+    /// Regula falsi (Illinois) for λ_j ≥ 0 with h(λ_j) = 0, or λ_j = 0 when h(0) ≤ 0.
+    #[allow(clippy::too_many_arguments)]
+    fn find_multiplier(
+        &mut self,
+        market: &Market,
+        sol: &mut Solution,
+        j: usize,
+        nq: usize,
+        lambda0: f64,
+        h0: f64,
+        tol: f64,
+        scale: &Scale,
+    ) -> Option<()> {
+        self.jumps[j] = None;
+        // Bracket: lo with h > 0, hi with h ≤ 0.
+        let (mut lo, mut h_lo, mut hi, mut h_hi);
+        if h0 > 0.0 {
+            lo = lambda0;
+            h_lo = h0;
+            let mut step = scale.price.max(lambda0);
+            loop {
+                let candidate = lo + step;
+                let h = self.evaluate(market, sol, j, nq, candidate)?;
+                if h <= 0.0 {
+                    hi = candidate;
+                    h_hi = h;
+                    break;
+                }
+                lo = candidate;
+                h_lo = h;
+                step *= 4.0;
+                if step > 1e12 * scale.price {
+                    return None;
+                }
+            }
+        } else {
+            // λ > 0 with slack: try λ = 0 first.
+            hi = lambda0;
+            h_hi = h0;
+            let h = self.evaluate(market, sol, j, nq, 0.0)?;
+            if h <= tol {
+                return Some(());
+            }
+            lo = 0.0;
+            h_lo = h;
+        }
+        let mut side = 0i8;
+        let mut width = (hi - lo).abs();
+        for iteration in 0..400 {
+            // Regula falsi (Illinois), safeguarded: every third step must have halved the
+            // bracket, else bisect. Usage jumps at flow switches, where false position alone
+            // crawls.
+            let bisect =
+                h_lo.is_infinite() || (iteration % 3 == 2 && (hi - lo).abs() > 0.5 * width);
+            if iteration % 3 == 2 {
+                width = (hi - lo).abs();
+            }
+            let candidate = if bisect {
+                0.5 * (lo + hi)
+            } else {
+                hi - h_hi * (hi - lo) / (h_hi - h_lo)
+            };
+            let candidate = candidate.clamp(lo.min(hi), lo.max(hi));
+            let h = self.evaluate(market, sol, j, nq, candidate)?;
+            if h.abs() <= tol {
+                return Some(());
+            }
+            if h > 0.0 {
+                lo = candidate;
+                h_lo = h;
+                if side == -1 {
+                    h_hi *= 0.5;
+                }
+                side = -1;
+            } else {
+                hi = candidate;
+                h_hi = h;
+                if side == 1 {
+                    h_lo *= 0.5;
+                }
+                side = 1;
+            }
+            if (hi - lo).abs() <= 1e-9 * scale.price.max(hi.abs()) {
+                // Usage jumps across the limit between lo and hi: a flow switch. Rest on the
+                // side that respects the limit; the final blend meets it exactly.
+                self.set_lambda(j, nq, hi);
+                self.jumps[j] = Some((lo, hi));
+                return Some(());
+            }
+        }
+        None
+    }
+
+    /// Clears every good at the current multipliers, writing prices, quantities and flows.
+    fn clear_all(&mut self, market: &Market, sol: &mut Solution) -> NetOutcome {
+        let mut wedge_extra = vec![0.0; market.routes.len()];
+        for (q, lambda) in market.quotas.iter().zip(&self.quota_lambda) {
+            for &r in &q.routes {
+                wedge_extra[r] += lambda;
+            }
+        }
+        let mut shift = vec![0.0; market.nodes()];
+        for (c, lambda) in market.export_shares.iter().zip(&self.share_lambda) {
+            for &r in &c.routes {
+                wedge_extra[r] += lambda;
+            }
+            shift[market.node(c.region, c.good)] += c.share * lambda;
+        }
+        let scale = Scale::of(market);
+        for g in 0..self.nets.len() {
+            let outcome = network_solve(
+                &mut self.nets[g],
+                market,
+                &wedge_extra,
+                &shift,
+                &scale,
+                &self.options,
+                &mut self.scratch,
+                &mut self.stats,
+                sol,
+            );
+            if outcome == NetOutcome::GaveUp {
+                self.gave_up = Some(self.scratch.why);
+            }
+            if outcome != NetOutcome::Optimal {
+                return outcome;
+            }
+        }
+        NetOutcome::Optimal
+    }
+
+    fn finish(&mut self, market: &Market, mut sol: Solution) -> Solution {
+        sol.status = SolveStatus::Optimal;
+        sol.solver = SolverPath::Fast;
+        sol.quota_shadow = self.quota_lambda.clone();
+        sol.share_shadow = self.share_lambda.clone();
+        for (i, r) in market.routes.iter().enumerate() {
+            sol.route_shadow[i] = 0.0;
+            if let Some(cap) = r.capacity
+                && !r.banned
+                && sol.flows[i] >= cap - 1e-9 * cap.max(1.0)
+            {
+                let mut wedge = r.cost + r.tariff;
+                for (q, l) in market.quotas.iter().zip(&sol.quota_shadow) {
+                    if q.routes.contains(&i) {
+                        wedge += l;
+                    }
+                }
+                for (c, l) in market.export_shares.iter().zip(&sol.share_shadow) {
+                    if c.routes.contains(&i) {
+                        wedge += l;
+                    }
+                }
+                let gap =
+                    sol.prices[market.node(r.to, r.good)] - sol.prices[market.node(r.from, r.good)];
+                sol.route_shadow[i] = (gap - wedge).max(0.0);
+            }
+        }
+        sol.welfare = welfare(market, &sol);
+        sol.max_violation = check(market, &sol);
+        if sol.max_violation > self.options.check_tolerance {
+            return self.fallback(market, "solution failed the equilibrium check");
+        }
+        sol
+    }
+}
+
+/// Usage minus limit of quota `j` (or export-share cap `j − nq`) in a solution.
+fn excess_usage(market: &Market, sol: &Solution, j: usize, nq: usize) -> f64 {
+    if j < nq {
+        let q = &market.quotas[j];
+        q.routes.iter().map(|&r| sol.flows[r]).sum::<f64>() - q.limit
+    } else {
+        let c = &market.export_shares[j - nq];
+        let exports: f64 = c.routes.iter().map(|&r| sol.flows[r]).sum();
+        let production: f64 = market
+            .supply
+            .iter()
+            .zip(&sol.supply)
+            .filter(|(s, _)| s.region == c.region && s.good == c.good)
+            .map(|(_, q)| q)
+            .sum();
+        exports - c.share * production
+    }
+}
+
+/// `a ← θ·b + (1 − θ)·a`, element by element.
+fn blend(a: &mut [f64], b: &[f64], theta: f64) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = theta * y + (1.0 - theta) * *x;
+    }
+}
+
+/// An infeasible outcome found by the fast path itself.
+fn infeasible(market: &Market) -> Solution {
+    let mut sol = Solution::failed(market, SolveStatus::Infeasible, 0);
+    sol.solver = SolverPath::Fast;
+    sol
+}
+
+/// Price and quantity magnitudes of a market, for tolerances.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    price: f64,
+    quantity: f64,
+}
+
+impl Scale {
+    fn of(m: &Market) -> Self {
+        let price = m
+            .supply
+            .iter()
+            .map(|s| s.intercept.abs())
+            .chain(m.demand.iter().map(|d| d.intercept.abs()))
+            .chain(m.routes.iter().map(|r| r.cost + r.tariff))
+            .fold(1.0_f64, f64::max);
+        // Quantities: what a price move of `price` does to the steepest node.
+        let quantity = m
+            .supply
+            .iter()
+            .map(|s| step_scale(s.slope, s.capacity, price))
+            .chain(
+                m.demand
+                    .iter()
+                    .map(|d| step_scale(d.slope, d.capacity, price)),
+            )
+            .chain(m.fixed_demand.iter().map(|f| f.quantity))
+            .fold(1.0_f64, f64::max);
+        Scale { price, quantity }
+    }
+}
+
+fn step_scale(slope: f64, cap: Option<f64>, price: f64) -> f64 {
+    let q = if slope > 0.0 {
+        price / slope
+    } else {
+        f64::INFINITY
+    };
+    q.min(cap.unwrap_or(f64::INFINITY)).min(1e12)
+}
+
+/// Excess supply of one step at price `p` (supply positive, demand negative); flat steps at
+/// exactly their price count as empty (the tree solve splits them).
+fn step_excess(s: &Step, p: f64, shift: f64) -> f64 {
+    if s.supply {
+        let p = p + shift;
+        if s.slope > 0.0 {
+            ((p - s.intercept) / s.slope).clamp(0.0, s.cap)
+        } else if p > s.intercept {
+            s.cap
+        } else {
+            0.0
+        }
+    } else if s.slope > 0.0 {
+        -((s.intercept - p) / s.slope).clamp(0.0, s.cap)
+    } else if p < s.intercept {
+        -s.cap
+    } else {
+        0.0
+    }
+}
+
+/// One good: the primal active-set method in prices over a forest of active routes.
+// Loops index several parallel per-route and per-node arrays at once.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+fn network_solve(
+    net: &mut Net,
+    market: &Market,
+    wedge_extra: &[f64],
+    shift: &[f64],
+    scale: &Scale,
+    options: &FastOptions,
+    sc: &mut Scratch,
+    stats: &mut FastStats,
+    sol: &mut Solution,
+) -> NetOutcome {
+    stats.network_solves += 1;
+    let n = market.regions.len();
+    let g = net.good;
+    let nr = net.routes.len();
+    let tol_p = options.tolerance * scale.price;
+    let tol_q = 1e-9 * scale.quantity;
+    let wedge: Vec<f64> = net
+        .routes
+        .iter()
+        .map(|&r| market.routes[r].cost + market.routes[r].tariff + wedge_extra[r])
+        .collect();
+    let cap: Vec<f64> = net
+        .routes
+        .iter()
+        .map(|&r| market.routes[r].capacity.unwrap_or(f64::INFINITY))
+        .collect();
+    let node_shift: Vec<f64> = (0..n).map(|i| shift[market.node(i, g)]).collect();
+    let big = 1e7 * scale.price;
+
+    // Starting point: the warm working set's minimiser if it is feasible, else cold.
+    sc.p.clear();
+    sc.p.resize(n, 0.0);
+    let mut started = false;
+    if net.warm {
+        let unsolvable = working_set_minimiser(net, &wedge, &cap, &node_shift, big, sc, stats);
+        if !unsolvable && feasible_start(net, &wedge, &sc.pstar, tol_p) {
+            sc.p.copy_from_slice(&sc.pstar);
+            started = true;
+        }
+    }
+    if !started {
+        net.state.iter_mut().for_each(|s| *s = RouteState::Zero);
+        sc.p.iter_mut().for_each(|p| *p = 0.0);
+    }
+
+    let limit = options.steps_per_element * (n + nr) + 50;
+    for _ in 0..limit {
+        let _ = working_set_minimiser(net, &wedge, &cap, &node_shift, big, sc, stats);
+        // Step from p towards p*, stopping at the first blocking route.
+        let mut t_block = 1.0;
+        let mut blocking = None;
+        for (k, &r) in net.routes.iter().enumerate() {
+            let route = &market.routes[r];
+            let (a, b) = (route.from, route.to);
+            let gap0 = sc.p[b] - sc.p[a];
+            let gap1 = sc.pstar[b] - sc.pstar[a];
+            match net.state[k] {
+                RouteState::Zero if gap1 > wedge[k] + tol_p => {
+                    let t = ((wedge[k] - gap0) / (gap1 - gap0)).clamp(0.0, 1.0);
+                    if t < t_block {
+                        t_block = t;
+                        blocking = Some(k);
+                    }
+                }
+                RouteState::Upper if gap1 < wedge[k] - tol_p => {
+                    let t = ((gap0 - wedge[k]) / (gap0 - gap1)).clamp(0.0, 1.0);
+                    if t < t_block {
+                        t_block = t;
+                        blocking = Some(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(k) = blocking {
+            for i in 0..n {
+                sc.p[i] += t_block * (sc.pstar[i] - sc.p[i]);
+            }
+            let (a, b) = net.ends[k];
+            if sc.comp[a] == sc.comp[b] {
+                // Within a tree price gaps are fixed, so a route there cannot become
+                // blocking from a feasible point; if it does, numbers have drifted.
+                net.warm = false;
+                sc.why = "blocking route inside a tree";
+                return NetOutcome::GaveUp;
+            }
+            net.state[k] = RouteState::Basic;
+            stats.pivots += 1;
+            continue;
+        }
+        sc.p.copy_from_slice(&sc.pstar);
+        // At the working-set minimiser: an unsolvable tree means no feasible clearing.
+        if sc.comp_unsolvable.iter().any(|&u| u != 0) {
+            net.warm = false;
+            return NetOutcome::Infeasible;
+        }
+        // Multipliers: flows on working routes.
+        let mut worst = 0.0;
+        let mut chosen = None;
+        for k in 0..nr {
+            if net.state[k] != RouteState::Basic {
+                continue;
+            }
+            let x = sc.flows[k];
+            if x < -tol_q && -x > worst {
+                worst = -x;
+                chosen = Some((k, RouteState::Zero));
+            } else if x > cap[k] + tol_q && x - cap[k] > worst {
+                worst = x - cap[k];
+                chosen = Some((k, RouteState::Upper));
+            }
+        }
+        match chosen {
+            Some((k, s)) => {
+                net.state[k] = s;
+                stats.pivots += 1;
+            }
+            None => {
+                write_solution(net, market, &cap, &node_shift, sc, sol);
+                net.prices.copy_from_slice(&sc.pstar);
+                net.warm = true;
+                return NetOutcome::Optimal;
+            }
+        }
+    }
+    net.warm = false;
+    sc.why = "active-set step limit";
+    NetOutcome::GaveUp
+}
+
+/// Whether the working-set minimiser is a feasible start for the current wedges.
+fn feasible_start(net: &Net, wedge: &[f64], p: &[f64], tol: f64) -> bool {
+    net.state.iter().enumerate().all(|(k, state)| {
+        let (a, b) = net.ends[k];
+        let gap = p[b] - p[a];
+        match state {
+            RouteState::Zero => gap <= wedge[k] + tol,
+            RouteState::Upper => gap >= wedge[k] - tol,
+            RouteState::Basic => true,
+        }
+    })
+}
+
+/// Minimises over the working set: builds the forest of basic routes, solves each tree's
+/// price level, and computes flows on basic routes. Returns whether some tree has no
+/// solution (its prices are then ±`big`).
+// Loops index several parallel per-route and per-node arrays at once.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+fn working_set_minimiser(
+    net: &mut Net,
+    wedge: &[f64],
+    cap: &[f64],
+    shift: &[f64],
+    big: f64,
+    sc: &mut Scratch,
+    stats: &mut FastStats,
+) -> bool {
+    stats.tree_solves += 1;
+    let n = net.steps.len();
+    let nr = net.routes.len();
+    // Adjacency of basic routes (CSR).
+    sc.adj_start.clear();
+    sc.adj_start.resize(n + 1, 0);
+    for k in 0..nr {
+        if net.state[k] == RouteState::Basic {
+            let (a, b) = net_ends(net, k);
+            sc.adj_start[a + 1] += 1;
+            sc.adj_start[b + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        sc.adj_start[i + 1] += sc.adj_start[i];
+    }
+    sc.adj.clear();
+    sc.adj.resize(sc.adj_start[n], (0, 0));
+    let mut fill = sc.adj_start.clone();
+    for k in 0..nr {
+        if net.state[k] == RouteState::Basic {
+            let (a, b) = net_ends(net, k);
+            sc.adj[fill[a]] = (b, k);
+            fill[a] += 1;
+            sc.adj[fill[b]] = (a, k);
+            fill[b] += 1;
+        }
+    }
+    // Fixed flows of saturated routes.
+    sc.fixed_out.clear();
+    sc.fixed_out.resize(n, 0.0);
+    for k in 0..nr {
+        if net.state[k] == RouteState::Upper {
+            let (a, b) = net_ends(net, k);
+            sc.fixed_out[a] += cap[k];
+            sc.fixed_out[b] -= cap[k];
+        }
+    }
+    // Components by BFS; offsets p_v − p_root along wedges.
+    sc.comp.clear();
+    sc.comp.resize(n, usize::MAX);
+    sc.offset.clear();
+    sc.offset.resize(n, 0.0);
+    sc.parent_route.clear();
+    sc.parent_route.resize(n, usize::MAX);
+    sc.order.clear();
+    sc.roots.clear();
+    for root in 0..n {
+        if sc.comp[root] != usize::MAX {
+            continue;
+        }
+        let c = sc.roots.len();
+        sc.roots.push(root);
+        sc.comp[root] = c;
+        let start = sc.order.len();
+        sc.order.push(root);
+        let mut head = start;
+        while head < sc.order.len() {
+            let u = sc.order[head];
+            head += 1;
+            for e in sc.adj_start[u]..sc.adj_start[u + 1] {
+                let (v, k) = sc.adj[e];
+                if sc.comp[v] == usize::MAX {
+                    sc.comp[v] = c;
+                    sc.parent_route[v] = k;
+                    let (a, _) = net_ends(net, k);
+                    // Route a→b basic: p_b − p_a = wedge.
+                    sc.offset[v] = if a == u {
+                        sc.offset[u] + wedge[k]
+                    } else {
+                        sc.offset[u] - wedge[k]
+                    };
+                    sc.order.push(v);
+                }
+            }
+        }
+    }
+    let ncomp = sc.roots.len();
+    sc.comp_unsolvable.clear();
+    sc.comp_unsolvable.resize(ncomp, 0);
+    sc.pstar.clear();
+    sc.pstar.resize(n, 0.0);
+    sc.partial.clear();
+    // Solve each tree: nodes of component c are a contiguous run of `order`.
+    let mut start = 0;
+    while start < sc.order.len() {
+        let c = sc.comp[sc.order[start]];
+        let mut end = start + 1;
+        while end < sc.order.len() && sc.comp[sc.order[end]] == c {
+            end += 1;
+        }
+        let (level, unsolvable) = tree_level(net, shift, big, sc, start, end);
+        sc.comp_unsolvable[c] = unsolvable;
+        for idx in start..end {
+            let v = sc.order[idx];
+            sc.pstar[v] = level + sc.offset[v];
+        }
+        start = end;
+    }
+    // Excess at p* (flat steps at the level split by the tree solve), then subtree sums.
+    sc.excess.clear();
+    sc.excess.resize(n, 0.0);
+    for i in 0..n {
+        let mut e = -net.fixed[i] - sc.fixed_out[i];
+        for (j, s) in net.steps[i].iter().enumerate() {
+            e += match partial_fill(&sc.partial, i, j) {
+                Some(theta) if s.supply => theta * s.cap,
+                Some(theta) => -theta * s.cap,
+                None => step_excess(s, sc.pstar[i], shift[i]),
+            };
+        }
+        sc.excess[i] = e;
+    }
+    sc.flows.clear();
+    sc.flows.resize(nr, 0.0);
+    for idx in (0..sc.order.len()).rev() {
+        let v = sc.order[idx];
+        let k = sc.parent_route[v];
+        if k == usize::MAX {
+            continue;
+        }
+        let (a, b) = net_ends(net, k);
+        let sub = sc.excess[v];
+        let parent = if a == v { b } else { a };
+        // The subtree of v has `sub` to send; route a→b carries it out if v = a.
+        sc.flows[k] = if a == v { sub } else { -sub };
+        sc.excess[parent] += sub;
+    }
+    sc.comp_unsolvable.iter().any(|&u| u != 0)
+}
+
+fn net_ends(net: &Net, k: usize) -> (usize, usize) {
+    net.ends[k]
+}
+
+/// Solves one tree's price level: Σ excess(level + offset) = 0. Returns the level and
+/// whether the equation has no solution (−1: too much supply, +1: too much demand).
+fn tree_level(
+    net: &Net,
+    shift: &[f64],
+    big: f64,
+    sc: &mut Scratch,
+    start: usize,
+    end: usize,
+) -> (f64, i8) {
+    sc.events.clear();
+    let mut slope0 = 0.0;
+    let mut base = 0.0; // constant part of G as level → −∞ (before any event)
+    sc.uncapped.clear(); // uncapped demand steps: (threshold, 1/b)
+    for idx in start..end {
+        let v = sc.order[idx];
+        let o = sc.offset[v];
+        base -= net.fixed[v] + sc.fixed_out[v];
+        for (j, s) in net.steps[v].iter().enumerate() {
+            let id = (idx as u32, j as u32);
+            if s.supply {
+                let t1 = s.intercept - shift[v] - o;
+                if s.slope > 0.0 {
+                    sc.events.push((t1, 1.0 / s.slope, 0.0, id.0, id.1));
+                    if s.cap.is_finite() {
+                        sc.events
+                            .push((t1 + s.slope * s.cap, -1.0 / s.slope, 0.0, id.0, id.1));
+                    }
+                } else {
+                    sc.events.push((t1, 0.0, s.cap, id.0, id.1));
+                }
+            } else {
+                let t_hi = s.intercept - o;
+                if s.slope > 0.0 {
+                    if s.cap.is_finite() {
+                        base -= s.cap;
+                        sc.events
+                            .push((t_hi - s.slope * s.cap, 1.0 / s.slope, 0.0, id.0, id.1));
+                    } else {
+                        slope0 += 1.0 / s.slope;
+                        sc.uncapped.push((t_hi, 1.0 / s.slope));
+                    }
+                    sc.events.push((t_hi, -1.0 / s.slope, 0.0, id.0, id.1));
+                } else {
+                    base -= s.cap;
+                    sc.events.push((t_hi, 0.0, s.cap, id.0, id.1));
+                }
+            }
+        }
+    }
+    if sc.events.is_empty() {
+        // No steps at all: the tree clears only if nothing must flow in or out.
+        return if base > 0.0 {
+            (-big, -1)
+        } else if base < 0.0 {
+            (big, 1)
+        } else {
+            (0.0, 0)
+        };
+    }
+    sc.events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let t0 = sc.events[0].0;
+    // G just left of t0: base minus uncapped demand at t0 (linear, still on its slope).
+    let mut g_left = base;
+    for &(t_hi, inv_b) in &sc.uncapped {
+        g_left -= (t_hi - t0) * inv_b;
+    }
+    let mut slope = slope0;
+    if g_left > 0.0 {
+        return if slope > 0.0 {
+            (t0 - g_left / slope, 0)
+        } else {
+            (t0 - big, -1)
+        };
+    }
+    let m = sc.events.len();
+    let mut i = 0;
+    while i < m {
+        let t = sc.events[i].0;
+        let mut jump = 0.0;
+        let mut dslope = 0.0;
+        let mut j = i;
+        while j < m && sc.events[j].0 == t {
+            jump += sc.events[j].2;
+            dslope += sc.events[j].1;
+            j += 1;
+        }
+        let g_right = g_left + jump;
+        if g_right >= 0.0 {
+            // The root is at t: flat steps at t are filled by the fraction θ.
+            if jump > 0.0 {
+                let theta = (-g_left / jump).clamp(0.0, 1.0);
+                for e in &sc.events[i..j] {
+                    if e.2 > 0.0 {
+                        let idx = e.3 as usize;
+                        let step = e.4 as usize;
+                        let node = sc.order[idx];
+                        let s = &net.steps[node][step];
+                        // A flat supply step at the root is filled to θ of its capacity; a
+                        // flat demand step keeps 1 − θ (the jump is demand falling away).
+                        let theta_eff = if s.supply { theta } else { 1.0 - theta };
+                        sc.partial.push((node, step, theta_eff));
+                    }
+                }
+            }
+            return (t, 0);
+        }
+        slope += dslope;
+        let next = if j < m { sc.events[j].0 } else { f64::INFINITY };
+        if slope > 0.0 {
+            let root = t - g_right / slope;
+            if root <= next {
+                return (root, 0);
+            }
+        }
+        if j < m {
+            g_left = g_right + slope * (next - t);
+        } else {
+            return (t + big, 1);
+        }
+        i = j;
+    }
+    (t0 + big, 1)
+}
+
+/// The fill of a flat step that sits exactly at its tree's price level, if it does.
+fn partial_fill(partial: &[(usize, usize, f64)], node: usize, step: usize) -> Option<f64> {
+    partial
+        .iter()
+        .find(|&&(n, s, _)| n == node && s == step)
+        .map(|&(_, _, theta)| theta)
+}
+
+fn write_solution(
+    net: &Net,
+    market: &Market,
+    cap: &[f64],
+    shift: &[f64],
+    sc: &Scratch,
+    sol: &mut Solution,
+) {
+    let g = net.good;
+    for (i, steps) in net.steps.iter().enumerate() {
+        sol.prices[market.node(i, g)] = sc.pstar[i];
+        for (j, s) in steps.iter().enumerate() {
+            let q = match partial_fill(&sc.partial, i, j) {
+                Some(theta) => theta * s.cap,
+                None => step_excess(s, sc.pstar[i], shift[i]).abs(),
+            };
+            if s.supply {
+                sol.supply[s.index] = q;
+            } else {
+                sol.demand[s.index] = q;
+            }
+        }
+    }
+    for (k, &r) in net.routes.iter().enumerate() {
+        sol.flows[r] = match net.state[k] {
+            RouteState::Zero => 0.0,
+            RouteState::Basic => sc.flows[k].clamp(0.0, cap[k]),
+            RouteState::Upper => cap[k],
+        };
+    }
+}
