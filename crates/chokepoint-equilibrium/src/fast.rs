@@ -91,6 +91,10 @@ struct Net {
     routes: Vec<usize>,
     /// (from, to) of each of `routes`.
     ends: Vec<(usize, usize)>,
+    /// Cost + tariff of each of `routes` (set by `load`).
+    base_wedge: Vec<f64>,
+    /// Capacity of each of `routes`, ∞ when none (set by `load`).
+    cap: Vec<f64>,
     state: Vec<RouteState>,
     /// Steps per region.
     steps: Vec<Vec<Step>>,
@@ -121,6 +125,8 @@ struct Scratch {
     roots: Vec<usize>,
     comp_unsolvable: Vec<i8>,
     why: &'static str,
+    wedge: Vec<f64>,
+    node_shift: Vec<f64>,
 }
 
 /// The result of one network solve.
@@ -142,6 +148,8 @@ pub struct FastSolver {
     scratch: Scratch,
     options: FastOptions,
     gave_up: Option<&'static str>,
+    /// Magnitudes of the market being solved.
+    scale: Scale,
     /// Per quota / share cap: the bracket (lo, hi) of a multiplier that sits on a flow
     /// switch (usage jumps over the limit there), found by the last search.
     jumps: Vec<Option<(f64, f64)>>,
@@ -208,6 +216,8 @@ impl FastSolver {
                         .iter()
                         .map(|&r| (market.routes[r].from, market.routes[r].to))
                         .collect(),
+                    base_wedge: vec![0.0; routes.len()],
+                    cap: vec![f64::INFINITY; routes.len()],
                     routes,
                     steps: vec![Vec::new(); nr],
                     fixed: vec![0.0; nr],
@@ -223,6 +233,7 @@ impl FastSolver {
             scratch: Scratch::default(),
             options,
             gave_up: None,
+            scale: Scale::of(market),
             jumps: vec![None; market.quotas.len() + market.export_shares.len()],
             stats: FastStats::default(),
             last_fallback: None,
@@ -240,6 +251,7 @@ impl FastSolver {
             return self.fallback(market, "invalid market");
         }
         self.load(market);
+        self.scale = Scale::of(market);
         self.gave_up = None;
         match self.solve_outer(market) {
             Some(sol) => sol,
@@ -293,12 +305,19 @@ impl FastSolver {
         for d in &market.fixed_demand {
             self.nets[d.good].fixed[d.region] += d.quantity;
         }
+        for net in &mut self.nets {
+            for (k, &r) in net.routes.iter().enumerate() {
+                let route = &market.routes[r];
+                net.base_wedge[k] = route.cost + route.tariff;
+                net.cap[k] = route.capacity.unwrap_or(f64::INFINITY);
+            }
+        }
     }
 
     fn solve_outer(&mut self, market: &Market) -> Option<Solution> {
         let mut sol = Solution::failed(market, SolveStatus::Optimal, 0);
         sol.prices = vec![0.0; market.nodes()];
-        let scale = Scale::of(market);
+        let scale = self.scale;
         let nq = market.quotas.len();
         let ns = market.export_shares.len();
         // Without coupling constraints the goods clear once each.
@@ -503,22 +522,30 @@ impl FastSolver {
         None
     }
 
-    /// Clears every good at the current multipliers, writing prices, quantities and flows.
-    fn clear_all(&mut self, market: &Market, sol: &mut Solution) -> NetOutcome {
+    /// Shadow prices of quotas and licences added to each route's wedge.
+    fn wedge_extra(&self, market: &Market) -> Vec<f64> {
         let mut wedge_extra = vec![0.0; market.routes.len()];
         for (q, lambda) in market.quotas.iter().zip(&self.quota_lambda) {
             for &r in &q.routes {
                 wedge_extra[r] += lambda;
             }
         }
-        let mut shift = vec![0.0; market.nodes()];
         for (c, lambda) in market.export_shares.iter().zip(&self.share_lambda) {
             for &r in &c.routes {
                 wedge_extra[r] += lambda;
             }
+        }
+        wedge_extra
+    }
+
+    /// Clears every good at the current multipliers, writing prices, quantities and flows.
+    fn clear_all(&mut self, market: &Market, sol: &mut Solution) -> NetOutcome {
+        let wedge_extra = self.wedge_extra(market);
+        let mut shift = vec![0.0; market.nodes()];
+        for (c, lambda) in market.export_shares.iter().zip(&self.share_lambda) {
             shift[market.node(c.region, c.good)] += c.share * lambda;
         }
-        let scale = Scale::of(market);
+        let scale = self.scale;
         for g in 0..self.nets.len() {
             let outcome = network_solve(
                 &mut self.nets[g],
@@ -546,23 +573,14 @@ impl FastSolver {
         sol.solver = SolverPath::Fast;
         sol.quota_shadow = self.quota_lambda.clone();
         sol.share_shadow = self.share_lambda.clone();
+        let extra = self.wedge_extra(market);
         for (i, r) in market.routes.iter().enumerate() {
             sol.route_shadow[i] = 0.0;
             if let Some(cap) = r.capacity
                 && !r.banned
                 && sol.flows[i] >= cap - 1e-9 * cap.max(1.0)
             {
-                let mut wedge = r.cost + r.tariff;
-                for (q, l) in market.quotas.iter().zip(&sol.quota_shadow) {
-                    if q.routes.contains(&i) {
-                        wedge += l;
-                    }
-                }
-                for (c, l) in market.export_shares.iter().zip(&sol.share_shadow) {
-                    if c.routes.contains(&i) {
-                        wedge += l;
-                    }
-                }
+                let wedge = r.cost + r.tariff + extra[i];
                 let gap =
                     sol.prices[market.node(r.to, r.good)] - sol.prices[market.node(r.from, r.good)];
                 sol.route_shadow[i] = (gap - wedge).max(0.0);
@@ -673,8 +691,7 @@ fn step_excess(s: &Step, p: f64, shift: f64) -> f64 {
 }
 
 /// One good: the primal active-set method in prices over a forest of active routes.
-// Loops index several parallel per-route and per-node arrays at once.
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+#[allow(clippy::too_many_arguments)]
 fn network_solve(
     net: &mut Net,
     market: &Market,
@@ -689,20 +706,55 @@ fn network_solve(
     stats.network_solves += 1;
     let n = market.regions.len();
     let g = net.good;
+    let mut wedge = std::mem::take(&mut sc.wedge);
+    wedge.clear();
+    wedge.extend(
+        net.routes
+            .iter()
+            .zip(&net.base_wedge)
+            .map(|(&r, &w)| w + wedge_extra[r]),
+    );
+    let cap = std::mem::take(&mut net.cap);
+    let mut node_shift = std::mem::take(&mut sc.node_shift);
+    node_shift.clear();
+    node_shift.extend((0..n).map(|i| shift[market.node(i, g)]));
+    let outcome = active_set(
+        net,
+        market,
+        &wedge,
+        &cap,
+        &node_shift,
+        scale,
+        options,
+        sc,
+        stats,
+        sol,
+    );
+    net.cap = cap;
+    sc.wedge = wedge;
+    sc.node_shift = node_shift;
+    outcome
+}
+
+/// The active-set iterations of [`network_solve`].
+// Loops index several parallel per-route and per-node arrays at once.
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+fn active_set(
+    net: &mut Net,
+    market: &Market,
+    wedge: &[f64],
+    cap: &[f64],
+    node_shift: &[f64],
+    scale: &Scale,
+    options: &FastOptions,
+    sc: &mut Scratch,
+    stats: &mut FastStats,
+    sol: &mut Solution,
+) -> NetOutcome {
+    let n = market.regions.len();
     let nr = net.routes.len();
     let tol_p = options.tolerance * scale.price;
     let tol_q = 1e-9 * scale.quantity;
-    let wedge: Vec<f64> = net
-        .routes
-        .iter()
-        .map(|&r| market.routes[r].cost + market.routes[r].tariff + wedge_extra[r])
-        .collect();
-    let cap: Vec<f64> = net
-        .routes
-        .iter()
-        .map(|&r| market.routes[r].capacity.unwrap_or(f64::INFINITY))
-        .collect();
-    let node_shift: Vec<f64> = (0..n).map(|i| shift[market.node(i, g)]).collect();
     let big = 1e7 * scale.price;
 
     // Starting point: the warm working set's minimiser if it is feasible, else cold.
@@ -710,8 +762,8 @@ fn network_solve(
     sc.p.resize(n, 0.0);
     let mut started = false;
     if net.warm {
-        let unsolvable = working_set_minimiser(net, &wedge, &cap, &node_shift, big, sc, stats);
-        if !unsolvable && feasible_start(net, &wedge, &sc.pstar, tol_p) {
+        let unsolvable = working_set_minimiser(net, wedge, cap, node_shift, big, sc, stats);
+        if !unsolvable && feasible_start(net, wedge, &sc.pstar, tol_p) {
             sc.p.copy_from_slice(&sc.pstar);
             started = true;
         }
@@ -722,14 +774,18 @@ fn network_solve(
     }
 
     let limit = options.steps_per_element * (n + nr) + 50;
+    // A warm start has just computed the minimiser of its working set.
+    let mut fresh = started;
     for _ in 0..limit {
-        let _ = working_set_minimiser(net, &wedge, &cap, &node_shift, big, sc, stats);
+        if !fresh {
+            let _ = working_set_minimiser(net, wedge, cap, node_shift, big, sc, stats);
+        }
+        fresh = false;
         // Step from p towards p*, stopping at the first blocking route.
         let mut t_block = 1.0;
         let mut blocking = None;
-        for (k, &r) in net.routes.iter().enumerate() {
-            let route = &market.routes[r];
-            let (a, b) = (route.from, route.to);
+        for k in 0..nr {
+            let (a, b) = net.ends[k];
             let gap0 = sc.p[b] - sc.p[a];
             let gap1 = sc.pstar[b] - sc.pstar[a];
             match net.state[k] {
@@ -794,7 +850,7 @@ fn network_solve(
                 stats.pivots += 1;
             }
             None => {
-                write_solution(net, market, &cap, &node_shift, sc, sol);
+                write_solution(net, market, cap, node_shift, sc, sol);
                 net.prices.copy_from_slice(&sc.pstar);
                 net.warm = true;
                 return NetOutcome::Optimal;

@@ -220,141 +220,141 @@ impl Market {
         };
         let finite_nonneg = |v: f64| v.is_finite() && v >= 0.0;
         for (i, s) in self.supply.iter().enumerate() {
-            let item = format!("supply[{i}]");
+            let item = || format!("supply[{i}]");
             if s.region >= nr {
-                err(item.clone(), "region", format!("no region {}", s.region));
+                err(item(), "region", format!("no region {}", s.region));
             }
             if s.good >= ng {
-                err(item.clone(), "good", format!("no good {}", s.good));
+                err(item(), "good", format!("no good {}", s.good));
             }
             if !s.intercept.is_finite() {
-                err(item.clone(), "intercept", "must be finite".into());
+                err(item(), "intercept", "must be finite".into());
             }
             if !finite_nonneg(s.slope) {
-                err(item.clone(), "slope", format!("{} must be ≥ 0", s.slope));
+                err(item(), "slope", format!("{} must be ≥ 0", s.slope));
             }
             if let Some(c) = s.capacity.filter(|c| !finite_nonneg(*c)) {
-                err(item, "capacity", format!("{c} must be ≥ 0"));
+                err(item(), "capacity", format!("{c} must be ≥ 0"));
             }
         }
         for (i, d) in self.demand.iter().enumerate() {
-            let item = format!("demand[{i}]");
+            let item = || format!("demand[{i}]");
             if d.region >= nr {
-                err(item.clone(), "region", format!("no region {}", d.region));
+                err(item(), "region", format!("no region {}", d.region));
             }
             if d.good >= ng {
-                err(item.clone(), "good", format!("no good {}", d.good));
+                err(item(), "good", format!("no good {}", d.good));
             }
             if !d.intercept.is_finite() {
-                err(item.clone(), "intercept", "must be finite".into());
+                err(item(), "intercept", "must be finite".into());
             }
             if !finite_nonneg(d.slope) {
-                err(item.clone(), "slope", format!("{} must be ≥ 0", d.slope));
+                err(item(), "slope", format!("{} must be ≥ 0", d.slope));
             }
             if let Some(c) = d.capacity.filter(|c| !finite_nonneg(*c)) {
-                err(item, "capacity", format!("{c} must be ≥ 0"));
+                err(item(), "capacity", format!("{c} must be ≥ 0"));
             }
         }
         for (i, d) in self.fixed_demand.iter().enumerate() {
-            let item = format!("fixed_demand[{i}]");
+            let item = || format!("fixed_demand[{i}]");
             if d.region >= nr || d.good >= ng {
-                err(item.clone(), "region", "no such region or good".into());
+                err(item(), "region", "no such region or good".into());
             }
             if !finite_nonneg(d.quantity) {
-                err(item, "quantity", format!("{} must be ≥ 0", d.quantity));
+                err(item(), "quantity", format!("{} must be ≥ 0", d.quantity));
             }
         }
         for (i, r) in self.routes.iter().enumerate() {
-            let item = format!("route[{i}]");
+            let item = || format!("route[{i}]");
             if r.from >= nr {
-                err(item.clone(), "from", format!("no region {}", r.from));
+                err(item(), "from", format!("no region {}", r.from));
             }
             if r.to >= nr {
-                err(item.clone(), "to", format!("no region {}", r.to));
+                err(item(), "to", format!("no region {}", r.to));
             }
             if r.from == r.to {
-                err(item.clone(), "to", "a route must join two regions".into());
+                err(item(), "to", "a route must join two regions".into());
             }
             if r.good >= ng {
-                err(item.clone(), "good", format!("no good {}", r.good));
+                err(item(), "good", format!("no good {}", r.good));
             }
             if !finite_nonneg(r.cost) {
-                err(item.clone(), "cost", format!("{} must be ≥ 0", r.cost));
+                err(item(), "cost", format!("{} must be ≥ 0", r.cost));
             }
             if !finite_nonneg(r.tariff) {
-                err(item.clone(), "tariff", format!("{} must be ≥ 0", r.tariff));
+                err(item(), "tariff", format!("{} must be ≥ 0", r.tariff));
             }
             if let Some(c) = r.capacity.filter(|c| !finite_nonneg(*c)) {
-                err(item, "capacity", format!("{c} must be ≥ 0"));
+                err(item(), "capacity", format!("{c} must be ≥ 0"));
             }
         }
         for (i, p) in self.processes.iter().enumerate() {
-            let item = format!("process[{i}]");
+            let item = || format!("process[{i}]");
             if p.region >= nr {
-                err(item.clone(), "region", format!("no region {}", p.region));
+                err(item(), "region", format!("no region {}", p.region));
             }
             if p.output >= ng {
-                err(item.clone(), "output", format!("no good {}", p.output));
+                err(item(), "output", format!("no good {}", p.output));
             }
             if p.inputs.is_empty() {
                 err(
-                    item.clone(),
+                    item(),
                     "inputs",
                     "a process needs at least one input".into(),
                 );
             }
             for &(g, coef) in &p.inputs {
                 if g >= ng {
-                    err(item.clone(), "inputs", format!("no good {g}"));
+                    err(item(), "inputs", format!("no good {g}"));
                 }
                 if g == p.output {
                     err(
-                        item.clone(),
+                        item(),
                         "inputs",
                         "a process cannot use its own output".into(),
                     );
                 }
                 if !(coef.is_finite() && coef > 0.0) {
                     err(
-                        item.clone(),
+                        item(),
                         "inputs",
                         format!("coefficient {coef} must be > 0"),
                     );
                 }
             }
             if !finite_nonneg(p.cost) {
-                err(item.clone(), "cost", format!("{} must be ≥ 0", p.cost));
+                err(item(), "cost", format!("{} must be ≥ 0", p.cost));
             }
             if let Some(c) = p.capacity.filter(|c| !finite_nonneg(*c)) {
-                err(item, "capacity", format!("{c} must be ≥ 0"));
+                err(item(), "capacity", format!("{c} must be ≥ 0"));
             }
         }
         for (i, q) in self.quotas.iter().enumerate() {
-            let item = format!("quota[{i}]");
+            let item = || format!("quota[{i}]");
             if q.routes.is_empty() {
                 err(
-                    item.clone(),
+                    item(),
                     "routes",
                     "a quota needs at least one route".into(),
                 );
             }
             if q.routes.iter().any(|&r| r >= self.routes.len()) {
-                err(item.clone(), "routes", "no such route".into());
+                err(item(), "routes", "no such route".into());
             }
             if !finite_nonneg(q.limit) {
-                err(item, "limit", format!("{} must be ≥ 0", q.limit));
+                err(item(), "limit", format!("{} must be ≥ 0", q.limit));
             }
         }
         for (i, s) in self.export_shares.iter().enumerate() {
-            let item = format!("export_share[{i}]");
+            let item = || format!("export_share[{i}]");
             if s.routes.is_empty() {
-                err(item.clone(), "routes", "needs at least one route".into());
+                err(item(), "routes", "needs at least one route".into());
             }
             for &r in &s.routes {
                 match self.routes.get(r) {
-                    None => err(item.clone(), "routes", format!("no route {r}")),
+                    None => err(item(), "routes", format!("no route {r}")),
                     Some(route) if route.from != s.region || route.good != s.good => err(
-                        item.clone(),
+                        item(),
                         "routes",
                         format!("route {r} does not export the good from the region"),
                     ),
@@ -362,7 +362,7 @@ impl Market {
                 }
             }
             if !(s.share.is_finite() && (0.0..=1.0).contains(&s.share)) {
-                err(item, "share", format!("{} must be in [0, 1]", s.share));
+                err(item(), "share", format!("{} must be in [0, 1]", s.share));
             }
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }

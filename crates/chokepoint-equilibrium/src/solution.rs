@@ -157,61 +157,60 @@ impl Solution {
         v
     }
 
-    /// Every binding or priced constraint with its shadow price and rent.
-    pub fn constraints(&self, market: &Market) -> Vec<ConstraintReport> {
-        let mut out = Vec::new();
-        for (i, r) in market.routes.iter().enumerate() {
-            if let Some(cap) = r.capacity {
-                out.push(report(
-                    "route_capacity",
-                    i,
-                    format!(
-                        "{} → {} ({})",
-                        market.regions[r.from], market.regions[r.to], market.goods[r.good]
-                    ),
-                    self.route_shadow[i],
-                    self.flows[i],
-                    cap,
-                ));
-            }
-        }
-        for (i, q) in market.quotas.iter().enumerate() {
+    /// Every constraint with a limit, as (kind, index, shadow price, quantity, limit), without
+    /// allocating names: the hot path of [`welfare`] and [`check`].
+    fn constraint_values<'a>(
+        &'a self,
+        market: &'a Market,
+    ) -> impl Iterator<Item = (&'static str, usize, f64, f64, f64)> + 'a {
+        let routes = market.routes.iter().enumerate().filter_map(|(i, r)| {
+            r.capacity
+                .map(|cap| ("route_capacity", i, self.route_shadow[i], self.flows[i], cap))
+        });
+        let quotas = market.quotas.iter().enumerate().map(|(i, q)| {
             let flow = q.routes.iter().map(|&r| self.flows[r]).sum();
-            out.push(report(
-                "quota",
-                i,
-                q.name.clone(),
-                self.quota_shadow[i],
-                flow,
-                q.limit,
-            ));
-        }
-        let production = self.node_production(market);
-        for (i, s) in market.export_shares.iter().enumerate() {
-            let flow = s.routes.iter().map(|&r| self.flows[r]).sum();
-            let limit = s.share * production[market.node(s.region, s.good)];
-            out.push(report(
-                "export_share",
-                i,
-                s.name.clone(),
-                self.share_shadow[i],
-                flow,
-                limit,
-            ));
-        }
-        for (i, p) in market.processes.iter().enumerate() {
-            if let Some(cap) = p.capacity {
-                out.push(report(
-                    "process_capacity",
-                    i,
-                    p.name.clone(),
-                    self.process_shadow[i],
-                    self.activity[i],
-                    cap,
-                ));
-            }
-        }
-        out
+            ("quota", i, self.quota_shadow[i], flow, q.limit)
+        });
+        let production = if market.export_shares.is_empty() {
+            Vec::new()
+        } else {
+            self.node_production(market)
+        };
+        let shares = market
+            .export_shares
+            .iter()
+            .enumerate()
+            .map(move |(i, s)| {
+                let flow = s.routes.iter().map(|&r| self.flows[r]).sum();
+                let limit = s.share * production[market.node(s.region, s.good)];
+                ("export_share", i, self.share_shadow[i], flow, limit)
+            });
+        let processes = market.processes.iter().enumerate().filter_map(|(i, p)| {
+            p.capacity
+                .map(|cap| ("process_capacity", i, self.process_shadow[i], self.activity[i], cap))
+        });
+        routes.chain(quotas).chain(shares).chain(processes)
+    }
+
+    /// Every constraint with a limit, with its shadow price and rent.
+    pub fn constraints(&self, market: &Market) -> Vec<ConstraintReport> {
+        self.constraint_values(market)
+            .map(|(kind, index, shadow, quantity, limit)| {
+                let name = match kind {
+                    "route_capacity" => {
+                        let r = &market.routes[index];
+                        format!(
+                            "{} → {} ({})",
+                            market.regions[r.from], market.regions[r.to], market.goods[r.good]
+                        )
+                    }
+                    "quota" => market.quotas[index].name.clone(),
+                    "export_share" => market.export_shares[index].name.clone(),
+                    _ => market.processes[index].name.clone(),
+                };
+                report(kind, index, name, shadow, quantity, limit)
+            })
+            .collect()
     }
 
     /// Production per node: supply steps plus processing output.
@@ -272,10 +271,9 @@ pub fn welfare(market: &Market, sol: &Solution) -> Welfare {
         w.tariff_revenue += r.tariff * x;
     }
     w.constraint_rent = sol
-        .constraints(market)
-        .iter()
-        .filter(|c| c.kind != "process_capacity")
-        .map(|c| c.rent)
+        .constraint_values(market)
+        .filter(|c| c.0 != "process_capacity")
+        .map(|c| c.2 * c.3)
         .sum();
     w.total = w.consumer_surplus
         + w.producer_surplus
@@ -392,23 +390,24 @@ pub fn check(market: &Market, sol: &Solution) -> f64 {
         }
     }
     // Routes: price gap against cost + tariff + rents.
+    let mut rents = sol.route_shadow.clone();
+    for (quota, lambda) in market.quotas.iter().zip(&sol.quota_shadow) {
+        for &r in &quota.routes {
+            rents[r] += lambda;
+        }
+    }
+    for (share, lambda) in market.export_shares.iter().zip(&sol.share_shadow) {
+        for &r in &share.routes {
+            rents[r] += lambda;
+        }
+    }
     for (i, (r, &x)) in market.routes.iter().zip(&sol.flows).enumerate() {
         if r.banned {
             note(x.abs() / qty_scale);
             continue;
         }
         note((-x).max(0.0) / qty_scale);
-        let mut wedge = r.cost + r.tariff + sol.route_shadow[i];
-        for (q, quota) in market.quotas.iter().enumerate() {
-            if quota.routes.contains(&i) {
-                wedge += sol.quota_shadow[q];
-            }
-        }
-        for (k, share) in market.export_shares.iter().enumerate() {
-            if share.routes.contains(&i) {
-                wedge += sol.share_shadow[k];
-            }
-        }
+        let wedge = r.cost + r.tariff + rents[i];
         let gap = sol.prices[market.node(r.to, r.good)] - sol.prices[market.node(r.from, r.good)];
         if x > tol_q {
             note((gap - wedge).abs() / price_scale);
@@ -419,12 +418,11 @@ pub fn check(market: &Market, sol: &Solution) -> f64 {
             note((x - cap).max(0.0) / qty_scale);
         }
     }
-    for c in sol.constraints(market) {
-        note((c.quantity - c.limit).max(0.0) / qty_scale);
-        note((-c.shadow_price).max(0.0) / price_scale);
-        if !c.binding {
-            note(c.shadow_price.abs() * (c.limit - c.quantity).abs() / (price_scale * qty_scale));
-        }
+    for (_, _, shadow, quantity, limit) in sol.constraint_values(market) {
+        note((quantity - limit).max(0.0) / qty_scale);
+        note((-shadow).max(0.0) / price_scale);
+        // Complementary slackness: a slack constraint has no shadow price.
+        note(shadow.abs() * (limit - quantity).abs() / (price_scale * qty_scale));
     }
     worst
 }
