@@ -315,11 +315,7 @@ impl Market {
                     );
                 }
                 if !(coef.is_finite() && coef > 0.0) {
-                    err(
-                        item(),
-                        "inputs",
-                        format!("coefficient {coef} must be > 0"),
-                    );
+                    err(item(), "inputs", format!("coefficient {coef} must be > 0"));
                 }
             }
             if !finite_nonneg(p.cost) {
@@ -332,11 +328,7 @@ impl Market {
         for (i, q) in self.quotas.iter().enumerate() {
             let item = || format!("quota[{i}]");
             if q.routes.is_empty() {
-                err(
-                    item(),
-                    "routes",
-                    "a quota needs at least one route".into(),
-                );
+                err(item(), "routes", "a quota needs at least one route".into());
             }
             if q.routes.iter().any(|&r| r >= self.routes.len()) {
                 err(item(), "routes", "no such route".into());

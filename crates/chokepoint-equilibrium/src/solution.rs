@@ -164,8 +164,15 @@ impl Solution {
         market: &'a Market,
     ) -> impl Iterator<Item = (&'static str, usize, f64, f64, f64)> + 'a {
         let routes = market.routes.iter().enumerate().filter_map(|(i, r)| {
-            r.capacity
-                .map(|cap| ("route_capacity", i, self.route_shadow[i], self.flows[i], cap))
+            r.capacity.map(|cap| {
+                (
+                    "route_capacity",
+                    i,
+                    self.route_shadow[i],
+                    self.flows[i],
+                    cap,
+                )
+            })
         });
         let quotas = market.quotas.iter().enumerate().map(|(i, q)| {
             let flow = q.routes.iter().map(|&r| self.flows[r]).sum();
@@ -176,18 +183,21 @@ impl Solution {
         } else {
             self.node_production(market)
         };
-        let shares = market
-            .export_shares
-            .iter()
-            .enumerate()
-            .map(move |(i, s)| {
-                let flow = s.routes.iter().map(|&r| self.flows[r]).sum();
-                let limit = s.share * production[market.node(s.region, s.good)];
-                ("export_share", i, self.share_shadow[i], flow, limit)
-            });
+        let shares = market.export_shares.iter().enumerate().map(move |(i, s)| {
+            let flow = s.routes.iter().map(|&r| self.flows[r]).sum();
+            let limit = s.share * production[market.node(s.region, s.good)];
+            ("export_share", i, self.share_shadow[i], flow, limit)
+        });
         let processes = market.processes.iter().enumerate().filter_map(|(i, p)| {
-            p.capacity
-                .map(|cap| ("process_capacity", i, self.process_shadow[i], self.activity[i], cap))
+            p.capacity.map(|cap| {
+                (
+                    "process_capacity",
+                    i,
+                    self.process_shadow[i],
+                    self.activity[i],
+                    cap,
+                )
+            })
         });
         routes.chain(quotas).chain(shares).chain(processes)
     }
