@@ -219,39 +219,48 @@ impl Market {
             })
         };
         let finite_nonneg = |v: f64| v.is_finite() && v >= 0.0;
-        for (i, s) in self.supply.iter().enumerate() {
-            let item = || format!("supply[{i}]");
-            if s.region >= nr {
-                err(item(), "region", format!("no region {}", s.region));
+        // Supply and demand steps share their checks.
+        let steps = self
+            .supply
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    "supply",
+                    i,
+                    s.region,
+                    s.good,
+                    s.intercept,
+                    s.slope,
+                    s.capacity,
+                )
+            })
+            .chain(self.demand.iter().enumerate().map(|(i, d)| {
+                (
+                    "demand",
+                    i,
+                    d.region,
+                    d.good,
+                    d.intercept,
+                    d.slope,
+                    d.capacity,
+                )
+            }));
+        for (kind, i, region, good, intercept, slope, capacity) in steps {
+            let item = || format!("{kind}[{i}]");
+            if region >= nr {
+                err(item(), "region", format!("no region {region}"));
             }
-            if s.good >= ng {
-                err(item(), "good", format!("no good {}", s.good));
+            if good >= ng {
+                err(item(), "good", format!("no good {good}"));
             }
-            if !s.intercept.is_finite() {
+            if !intercept.is_finite() {
                 err(item(), "intercept", "must be finite".into());
             }
-            if !finite_nonneg(s.slope) {
-                err(item(), "slope", format!("{} must be ≥ 0", s.slope));
+            if !finite_nonneg(slope) {
+                err(item(), "slope", format!("{slope} must be ≥ 0"));
             }
-            if let Some(c) = s.capacity.filter(|c| !finite_nonneg(*c)) {
-                err(item(), "capacity", format!("{c} must be ≥ 0"));
-            }
-        }
-        for (i, d) in self.demand.iter().enumerate() {
-            let item = || format!("demand[{i}]");
-            if d.region >= nr {
-                err(item(), "region", format!("no region {}", d.region));
-            }
-            if d.good >= ng {
-                err(item(), "good", format!("no good {}", d.good));
-            }
-            if !d.intercept.is_finite() {
-                err(item(), "intercept", "must be finite".into());
-            }
-            if !finite_nonneg(d.slope) {
-                err(item(), "slope", format!("{} must be ≥ 0", d.slope));
-            }
-            if let Some(c) = d.capacity.filter(|c| !finite_nonneg(*c)) {
+            if let Some(c) = capacity.filter(|c| !finite_nonneg(*c)) {
                 err(item(), "capacity", format!("{c} must be ≥ 0"));
             }
         }
