@@ -43,6 +43,9 @@ enum Command {
     Data(commands::data::DataCommand),
     /// Shares by country, top-1 and top-3 share, HHI and WGI-weighted HHI of one commodity.
     Concentration(commands::concentration::Args),
+    /// The world model's structure: model regions, chains of goods, base-year output by region.
+    #[command(subcommand)]
+    Model(commands::model::ModelCommand),
     /// Clear a market written by hand (TOML or JSON, see docs/market-file.md): prices, flows,
     /// processing, shadow prices and the welfare account. Uses no dataset.
     Solve {
@@ -115,6 +118,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Overview { year } => commands::overview::run(&ds, *year, cli.json),
         Command::Data(cmd) => commands::data::run(&ds, cmd, cli.json),
         Command::Concentration(args) => commands::concentration::run(&ds, args, cli.json),
+        Command::Model(cmd) => commands::model::run(&ds, cmd, cli.json),
         Command::Solve { file } => commands::solve::run(file, cli.json),
     }
 }

@@ -303,7 +303,9 @@ fn countries_are_iso_and_supply_entities_match_their_kind() {
 
 fn export_to(dir: &Path) {
     for (file, text) in EMBEDDED_FILES {
-        std::fs::write(dir.join(file), text).unwrap();
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 }
 

@@ -637,6 +637,9 @@ pub(crate) fn export(args: &ExportArgs, json: bool) -> Result<(), CliError> {
     let mut files = Vec::new();
     for (file, text) in EMBEDDED_FILES {
         let path = args.dir.join(file);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
         std::fs::write(&path, text)?;
         files.push(path.display().to_string());
     }

@@ -2,5 +2,6 @@
 
 pub(crate) mod concentration;
 pub(crate) mod data;
+pub(crate) mod model;
 pub(crate) mod overview;
 pub(crate) mod solve;

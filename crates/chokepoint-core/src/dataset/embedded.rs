@@ -42,4 +42,16 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "assumptions.csv",
         include_str!("../../../../data/assumptions.csv"),
     ),
+    (
+        "model/regions.csv",
+        include_str!("../../../../data/model/regions.csv"),
+    ),
+    (
+        "model/goods.csv",
+        include_str!("../../../../data/model/goods.csv"),
+    ),
+    (
+        "model/inputs.csv",
+        include_str!("../../../../data/model/inputs.csv"),
+    ),
 ];

@@ -103,6 +103,12 @@ pub struct Dataset {
     pub facts: Vec<Fact>,
     /// `assumptions.csv`.
     pub assumptions: Vec<Assumption>,
+    /// `model/regions.csv`: the regions of the world model.
+    pub model_regions: Vec<ModelRegion>,
+    /// `model/goods.csv`: the goods of the world model.
+    pub goods: Vec<Good>,
+    /// `model/inputs.csv`: input coefficients linking the goods.
+    pub inputs: Vec<InputCoefficient>,
     index: Index,
 }
 
@@ -200,6 +206,9 @@ impl Dataset {
             usgs_t5: read!(T5Row),
             facts: read!(Fact),
             assumptions: read!(Assumption),
+            model_regions: read!(ModelRegion),
+            goods: read!(Good),
+            inputs: read!(InputCoefficient),
             index: Index::default(),
         };
         ds.build_index();
@@ -364,6 +373,9 @@ impl Dataset {
             (T5Row::FILE, self.usgs_t5.len()),
             (Fact::FILE, self.facts.len()),
             (Assumption::FILE, self.assumptions.len()),
+            (ModelRegion::FILE, self.model_regions.len()),
+            (Good::FILE, self.goods.len()),
+            (InputCoefficient::FILE, self.inputs.len()),
         ]
     }
 

@@ -733,3 +733,95 @@ table!(
         "reference"
     ]
 );
+
+/// `model/regions.csv`: a region of the world model and the countries it holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelRegion {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Region id (`CHN`, `EUR`, `ROW`).
+    pub region_id: String,
+    /// Display name.
+    pub name: String,
+    /// Membership rule: `;`-separated ISO alpha-3 codes, `group:ID` for a country group,
+    /// `-ISO` to exclude a country, or `*` for every country no earlier row took.
+    pub members: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    ModelRegion,
+    "model/regions.csv",
+    ["region_id", "name", "members", "note"]
+);
+
+/// `model/goods.csv`: a good of the world model (one stage of one chain).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Good {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Good id (`ndpr_oxide`, `ndfeb_magnet`).
+    pub good_id: String,
+    /// Display name, with its content basis.
+    pub name: String,
+    /// The commodity it belongs to.
+    pub commodity_id: String,
+    /// The stage it is.
+    pub stage_id: String,
+    /// Unit of quantities (`t`, `tSWU`).
+    pub unit: String,
+    /// The chain it belongs to (`rare_earths`, `cobalt`).
+    pub chain: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    Good,
+    "model/goods.csv",
+    [
+        "good_id",
+        "name",
+        "commodity_id",
+        "stage_id",
+        "unit",
+        "chain",
+        "note"
+    ]
+);
+
+/// `model/inputs.csv`: units of one input per unit of an output good.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InputCoefficient {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// The good made.
+    pub output_good: String,
+    /// The good used.
+    pub input_good: String,
+    /// Units of input per unit of output (> 0).
+    pub coefficient: f64,
+    /// Unit of the coefficient (e.g. `t/t`).
+    pub unit: String,
+    /// Where the figure comes from (publisher, title, year; or the stoichiometry).
+    pub source: String,
+    /// `high`, `medium` or `low`.
+    pub confidence: String,
+    /// Derivation and remarks.
+    pub note: String,
+}
+table!(
+    InputCoefficient,
+    "model/inputs.csv",
+    [
+        "output_good",
+        "input_good",
+        "coefficient",
+        "unit",
+        "source",
+        "confidence",
+        "note"
+    ]
+);

@@ -476,6 +476,7 @@ pub(crate) fn check(
             );
         }
     }
+    check_model(&mut c, ds, &commodities, &stage_keys, &units);
     let assumption_ids: HashSet<&str> = ds
         .assumptions
         .iter()
@@ -492,6 +493,125 @@ pub(crate) fn check(
             );
         }
     }
+}
+
+/// The world model's tables: region rules, goods, input coefficients (an acyclic graph).
+fn check_model(
+    c: &mut Checker<'_, '_>,
+    ds: &Dataset,
+    commodities: &HashSet<&str>,
+    stage_keys: &HashSet<String>,
+    units: &HashSet<&str>,
+) {
+    c.unique::<ModelRegion, _>(
+        ds.model_regions
+            .iter()
+            .map(|r| (r.line, r.region_id.clone())),
+        "region_id",
+    );
+    if let Err(errors) = crate::world::RegionMap::from_dataset(ds) {
+        for e in errors {
+            c.err::<ModelRegion>(e.line, "members", e.message, e.hint);
+        }
+    }
+    c.unique::<Good, _>(
+        ds.goods.iter().map(|g| (g.line, g.good_id.clone())),
+        "good_id",
+    );
+    for g in &ds.goods {
+        c.reference::<Good>(
+            g.line,
+            "commodity_id",
+            &g.commodity_id,
+            "commodity",
+            commodities,
+            "commodities.csv",
+        );
+        let key = format!("{}/{}", g.commodity_id, g.stage_id);
+        if commodities.contains(g.commodity_id.as_str()) && !stage_keys.contains(&key) {
+            c.err::<Good>(
+                g.line,
+                "stage_id",
+                format!("unknown stage '{}' of {}", g.stage_id, g.commodity_id),
+                format!("add ({}, {}) to stages.csv", g.commodity_id, g.stage_id),
+            );
+        }
+        c.reference::<Good>(g.line, "unit", &g.unit, "unit", units, "units.csv");
+    }
+    let goods: HashSet<&str> = ds.goods.iter().map(|g| g.good_id.as_str()).collect();
+    c.unique::<InputCoefficient, _>(
+        ds.inputs
+            .iter()
+            .map(|i| (i.line, (i.output_good.clone(), i.input_good.clone()))),
+        "input_good",
+    );
+    for i in &ds.inputs {
+        c.reference::<InputCoefficient>(
+            i.line,
+            "output_good",
+            &i.output_good,
+            "good",
+            &goods,
+            "model/goods.csv",
+        );
+        c.reference::<InputCoefficient>(
+            i.line,
+            "input_good",
+            &i.input_good,
+            "good",
+            &goods,
+            "model/goods.csv",
+        );
+        if !(i.coefficient.is_finite() && i.coefficient > 0.0) {
+            c.err::<InputCoefficient>(
+                i.line,
+                "coefficient",
+                format!("coefficient {} must be a positive number", i.coefficient),
+                "units of input per unit of output, > 0".into(),
+            );
+        }
+    }
+    if let Some(line) = input_cycle(ds) {
+        c.err::<InputCoefficient>(
+            line,
+            "input_good",
+            "the input coefficients form a cycle (a good is, through its inputs, an input of \
+             itself)"
+                .into(),
+            "chains run from mined ore to end products: remove the link that closes the cycle"
+                .into(),
+        );
+    }
+}
+
+/// The line of an input link that closes a cycle, if the input graph has one.
+fn input_cycle(ds: &Dataset) -> Option<u32> {
+    // Kahn's algorithm on output → input edges; links left over lie on or behind a cycle.
+    let mut indegree: HashMap<&str, usize> = HashMap::new();
+    for i in &ds.inputs {
+        indegree.entry(&i.output_good).or_insert(0);
+        *indegree.entry(&i.input_good).or_insert(0) += 1;
+    }
+    let mut ready: Vec<&str> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(g, _)| *g)
+        .collect();
+    let mut done: HashSet<&str> = HashSet::new();
+    while let Some(g) = ready.pop() {
+        done.insert(g);
+        for i in ds.inputs.iter().filter(|i| i.output_good == g) {
+            let d = indegree.get_mut(i.input_good.as_str())?;
+            *d -= 1;
+            if *d == 0 {
+                ready.push(&i.input_good);
+            }
+        }
+    }
+    ds.inputs
+        .iter()
+        .find(|i| !done.contains(i.output_good.as_str()))
+        .map(|i| i.line)
 }
 
 fn check_entity(c: &mut Checker<'_, '_>, r: &SupplyRow, countries: &HashSet<&str>) {
