@@ -16,6 +16,7 @@
 //! # Ok::<(), chokepoint_equilibrium::CurveError>(())
 //! ```
 
+mod calibrate;
 mod curve;
 mod fast;
 mod file;
@@ -23,6 +24,7 @@ mod model;
 mod reference;
 mod solution;
 
+pub use calibrate::{BaseNode, BaseYear, Calibrated, CalibrationError, calibrate};
 pub use curve::{CurveError, IsolatedEquilibrium, LinearDemand, LinearSupply, clear_isolated};
 pub use fast::{FastOptions, FastSolver, FastStats, fast_path_covers, solve};
 pub use file::{

@@ -1,0 +1,317 @@
+//! Calibration: linear curves through a base year, so that the calibrated market clears exactly
+//! at the base quantities and at base prices consistent with transport costs.
+//!
+//! The base year gives, per region and good, production and consumption, and per good one
+//! reference price; elasticities are assumptions. Three steps:
+//!
+//! 1. **Base trade.** Production and consumption are fixed and the cheapest flows that move
+//!    surpluses to deficits are found (a transport problem, solved on the reference path with
+//!    every quantity perfectly inelastic). Its duals are the regional price differences that
+//!    make those flows an equilibrium.
+//! 2. **Base prices.** Each good's regional prices are its reference price plus those
+//!    differences, normalised so that their production-weighted mean is the reference price.
+//! 3. **Curves.** A linear supply through (production, price) with elasticity ε_s has slope
+//!    p/(ε_s·q) and intercept p·(1 − 1/ε_s); demand likewise with −ε_d. A process keeps its
+//!    base output as capacity and takes its base margin as unit cost, so it runs at capacity
+//!    and breaks even at base prices.
+//!
+//! At base prices every step supplies or demands its base quantity and the base flows satisfy
+//! every route's complementarity, so the base allocation is an equilibrium of the calibrated
+//! market; since the curves are strictly monotone its prices and quantities are the unique
+//! ones (flows may tie where two paths cost the same).
+
+use std::fmt;
+
+use crate::model::{DemandStep, FixedDemand, Market, Process, Route, SupplyStep};
+use crate::reference::{ReferenceOptions, solve_reference};
+use crate::solution::SolveStatus;
+
+/// Base-year data of one region and good.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseNode {
+    /// Region index.
+    pub region: usize,
+    /// Good index.
+    pub good: usize,
+    /// Base production from the node's own supply (not processing), units.
+    pub production: f64,
+    /// Base final consumption, units (not processing input).
+    pub consumption: f64,
+    /// Price elasticity of supply (> 0).
+    pub supply_elasticity: f64,
+    /// Price elasticity of demand, as a positive number (> 0).
+    pub demand_elasticity: f64,
+}
+
+/// A base year to calibrate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaseYear {
+    /// Region names.
+    pub regions: Vec<String>,
+    /// Good names.
+    pub goods: Vec<String>,
+    /// Reference price of each good (currency per unit, > 0).
+    pub prices: Vec<f64>,
+    /// Base data per node (nodes not listed have no supply and no demand).
+    pub nodes: Vec<BaseNode>,
+    /// Routes (costs, tariffs, capacities, bans as in the base year).
+    pub routes: Vec<Route>,
+    /// Processes with their base output in `capacity` (required, and kept as capacity); the
+    /// unit cost is set by calibration.
+    pub processes: Vec<Process>,
+}
+
+/// Why a base year cannot be calibrated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CalibrationError {
+    /// The base year is not a valid market (indices, signs).
+    Invalid(String),
+    /// Production, processing and consumption of a good cannot be reconciled by trade.
+    NoBaseTrade(SolveStatus),
+    /// Base prices are not positive somewhere (transport costs exceed the reference price).
+    NonPositivePrice {
+        /// Region name.
+        region: String,
+        /// Good name.
+        good: String,
+        /// The price found.
+        price: f64,
+    },
+    /// A process loses money at base prices, so it would not run at its base output.
+    NegativeMargin {
+        /// Process name.
+        process: String,
+        /// Output value minus input cost at base prices.
+        margin: f64,
+    },
+}
+
+impl fmt::Display for CalibrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CalibrationError::Invalid(m) => write!(f, "invalid base year: {m}"),
+            CalibrationError::NoBaseTrade(s) => write!(
+                f,
+                "base production, processing and consumption cannot be reconciled by trade \
+                 (transport problem {s:?}): check that each good's world production covers \
+                 its consumption and processing input"
+            ),
+            CalibrationError::NonPositivePrice {
+                region,
+                good,
+                price,
+            } => write!(
+                f,
+                "base price of {good} in {region} would be {price}: transport costs exceed the \
+                 reference price"
+            ),
+            CalibrationError::NegativeMargin { process, margin } => write!(
+                f,
+                "process {process} loses {:.4} per unit at base prices",
+                -margin
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CalibrationError {}
+
+/// A calibrated market and the base-year equilibrium it reproduces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibrated {
+    /// The market with calibrated curves and process costs.
+    pub market: Market,
+    /// Base price per node (indexed by `Market::node`).
+    pub prices: Vec<f64>,
+    /// Base flow per route.
+    pub flows: Vec<f64>,
+}
+
+/// Calibrates linear curves and process costs so that the market clears at the base year.
+pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
+    let nr = base.regions.len();
+    let ng = base.goods.len();
+    let invalid = |m: String| Err(CalibrationError::Invalid(m));
+    if base.prices.len() != ng || base.prices.iter().any(|p| !(p.is_finite() && *p > 0.0)) {
+        return invalid("one positive reference price per good is needed".into());
+    }
+    for n in &base.nodes {
+        if n.region >= nr || n.good >= ng {
+            return invalid(format!("node ({}, {}) is out of range", n.region, n.good));
+        }
+        let ok = |v: f64| v.is_finite() && v >= 0.0;
+        if !ok(n.production) || !ok(n.consumption) {
+            return invalid("production and consumption must be ≥ 0".into());
+        }
+        if !(n.supply_elasticity > 0.0 && n.demand_elasticity > 0.0) {
+            return invalid("elasticities must be > 0".into());
+        }
+    }
+    if base.processes.iter().any(|p| p.capacity.is_none()) {
+        return invalid("every process needs its base output as capacity".into());
+    }
+    // Each good's world use must equal its world output: calibration cannot invent stocks.
+    let mut net = vec![0.0; ng];
+    let mut scale = vec![0.0; ng];
+    for n in &base.nodes {
+        net[n.good] += n.production - n.consumption;
+        scale[n.good] += n.production + n.consumption;
+    }
+    for p in &base.processes {
+        let out = p.capacity.unwrap_or(0.0);
+        net[p.output] += out;
+        scale[p.output] += out;
+        for &(g, c) in &p.inputs {
+            net[g] -= c * out;
+            scale[g] += c * out;
+        }
+    }
+    for g in 0..ng {
+        if net[g].abs() > 1e-9 * scale[g].max(1.0) {
+            return invalid(format!(
+                "{}: world output exceeds use by {} (output must equal consumption plus \
+                 processing input)",
+                base.goods[g], net[g]
+            ));
+        }
+    }
+
+    // 1. Base trade: everything inelastic at the base quantities.
+    let mut transport = Market {
+        regions: base.regions.clone(),
+        goods: base.goods.clone(),
+        routes: base.routes.clone(),
+        ..Market::default()
+    };
+    for n in &base.nodes {
+        if n.production > 0.0 {
+            transport.supply.push(SupplyStep {
+                region: n.region,
+                good: n.good,
+                intercept: 0.0,
+                slope: 0.0,
+                capacity: Some(n.production),
+            });
+        }
+        if n.consumption > 0.0 {
+            transport.fixed_demand.push(FixedDemand {
+                region: n.region,
+                good: n.good,
+                quantity: n.consumption,
+            });
+        }
+    }
+    for p in &base.processes {
+        let out = p.capacity.unwrap_or(0.0);
+        transport.supply.push(SupplyStep {
+            region: p.region,
+            good: p.output,
+            intercept: 0.0,
+            slope: 0.0,
+            capacity: Some(out),
+        });
+        for &(g, c) in &p.inputs {
+            transport.fixed_demand.push(FixedDemand {
+                region: p.region,
+                good: g,
+                quantity: c * out,
+            });
+        }
+    }
+    let solved = solve_reference(&transport, &ReferenceOptions::default())
+        .map_err(|e| CalibrationError::Invalid(format!("{e:?}")))?;
+    if solved.status != SolveStatus::Optimal {
+        return Err(CalibrationError::NoBaseTrade(solved.status));
+    }
+
+    // 2. Base prices: reference price plus the transport duals, normalised per good.
+    let mut prices = vec![0.0; transport.nodes()];
+    for g in 0..ng {
+        let mut weight = 0.0;
+        let mut mean = 0.0;
+        for n in base.nodes.iter().filter(|n| n.good == g) {
+            let w = n.production + n.consumption;
+            weight += w;
+            mean += w * solved.prices[transport.node(n.region, g)];
+        }
+        let mean = if weight > 0.0 { mean / weight } else { 0.0 };
+        for r in 0..nr {
+            let node = transport.node(r, g);
+            let dual = solved.prices[node];
+            prices[node] = if dual.is_finite() {
+                base.prices[g] + dual - mean
+            } else {
+                base.prices[g]
+            };
+        }
+    }
+    for n in &base.nodes {
+        let p = prices[transport.node(n.region, n.good)];
+        if p <= 0.0 {
+            return Err(CalibrationError::NonPositivePrice {
+                region: base.regions[n.region].clone(),
+                good: base.goods[n.good].clone(),
+                price: p,
+            });
+        }
+    }
+
+    // 3. Curves and process costs.
+    let mut market = Market {
+        regions: base.regions.clone(),
+        goods: base.goods.clone(),
+        routes: base.routes.clone(),
+        ..Market::default()
+    };
+    for n in &base.nodes {
+        let p = prices[market.node(n.region, n.good)];
+        if n.production > 0.0 {
+            let slope = p / (n.supply_elasticity * n.production);
+            market.supply.push(SupplyStep {
+                region: n.region,
+                good: n.good,
+                intercept: p - slope * n.production,
+                slope,
+                capacity: None,
+            });
+        }
+        if n.consumption > 0.0 {
+            let slope = p / (n.demand_elasticity * n.consumption);
+            market.demand.push(DemandStep {
+                region: n.region,
+                good: n.good,
+                intercept: p + slope * n.consumption,
+                slope,
+                capacity: None,
+            });
+        }
+    }
+    for p in &base.processes {
+        let out = prices[market.node(p.region, p.output)];
+        let inputs: f64 = p
+            .inputs
+            .iter()
+            .map(|&(g, c)| c * prices[market.node(p.region, g)])
+            .sum();
+        let margin = out - inputs;
+        if margin < 0.0 {
+            return Err(CalibrationError::NegativeMargin {
+                process: p.name.clone(),
+                margin,
+            });
+        }
+        // The base margin becomes the unit cost and the base output stays the capacity:
+        // at base prices processing breaks even and every plant is needed, which pins each
+        // plant's output (with zero-margin plants and no capacity the split between plants
+        // that make the same good would be arbitrary).
+        market.processes.push(Process {
+            cost: margin,
+            ..p.clone()
+        });
+    }
+    Ok(Calibrated {
+        market,
+        prices,
+        flows: solved.flows,
+    })
+}
