@@ -223,3 +223,50 @@ fn an_edited_copy_is_used_and_a_broken_one_is_located() {
         "{err}"
     );
 }
+
+#[test]
+fn model_regions_chains_and_production() {
+    let v = json(&["model", "regions"]);
+    let regions = v["regions"].as_array().unwrap();
+    assert_eq!(regions.len(), 30);
+    let members: usize = regions
+        .iter()
+        .map(|r| r["members"].as_array().unwrap().len())
+        .sum();
+    assert!(members >= 249, "every country in a region");
+
+    let v = json(&["model", "chains", "--chain", "uranium"]);
+    let chain = &v[0];
+    assert_eq!(chain["chain"], "uranium");
+    assert!(
+        chain["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["output_good"] == "leu" && i["input_good"] == "swu")
+    );
+    let out = chokepoint(&["model", "chains", "--chain", "uranum"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean 'uranium'"),
+        "{}",
+        stderr(&out)
+    );
+
+    let v = json(&[
+        "model",
+        "production",
+        "cobalt",
+        "--year",
+        "2024",
+        "--source",
+        "usgs_mcs2025_world",
+    ]);
+    let cod = v["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["region"] == "COD")
+        .unwrap();
+    assert!((cod["share"].as_f64().unwrap() - 220_000.0 / 290_000.0).abs() < 1e-12);
+}

@@ -54,15 +54,21 @@ pub(crate) fn user_error(e: ConcentrationError) -> CliError {
     CliError::User(e.to_string())
 }
 
+impl Args {
+    /// The query these arguments describe.
+    pub(crate) fn query(&self) -> ConcentrationQuery {
+        ConcentrationQuery {
+            commodity: self.commodity.clone(),
+            stage: self.stage.clone(),
+            year: self.year,
+            source: self.source.clone(),
+            metric: self.metric.into(),
+        }
+    }
+}
+
 pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError> {
-    let q = ConcentrationQuery {
-        commodity: args.commodity.clone(),
-        stage: args.stage.clone(),
-        year: args.year,
-        source: args.source.clone(),
-        metric: args.metric.into(),
-    };
-    let c = concentration(ds, &q).map_err(user_error)?;
+    let c = concentration(ds, &args.query()).map_err(user_error)?;
     if json {
         return print_json(&c);
     }

@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use chokepoint_core::Dataset;
 use chokepoint_core::dataset::tables::{Good, InputCoefficient};
-use chokepoint_core::metrics::concentration::ConcentrationQuery;
 use chokepoint_core::world::{RegionMap, production_by_region};
 use serde::Serialize;
 
 use crate::CliError;
-use crate::commands::concentration::{MetricArg, user_error};
+use crate::commands::concentration::user_error;
 use crate::output::{outln, pct, print_json, qty, table};
 
 #[derive(Debug, clap::Subcommand)]
@@ -22,23 +21,9 @@ pub(crate) enum ModelCommand {
         #[arg(long)]
         chain: Option<String>,
     },
-    /// Base-year output of a commodity and stage by model region.
-    Production {
-        /// Commodity id or name.
-        commodity: String,
-        /// Stage; default as in `concentration`.
-        #[arg(long)]
-        stage: Option<String>,
-        /// Data year; default as in `concentration`.
-        #[arg(long)]
-        year: Option<i32>,
-        /// Source id; default as in `concentration`.
-        #[arg(long)]
-        source: Option<String>,
-        /// What to measure.
-        #[arg(long, value_enum, default_value = "production")]
-        metric: MetricArg,
-    },
+    /// Base-year output of a commodity and stage by model region (selection as in
+    /// `concentration`).
+    Production(crate::commands::concentration::Args),
 }
 
 fn region_map(ds: &Dataset) -> Result<RegionMap, CliError> {
@@ -63,21 +48,9 @@ pub(crate) fn run(ds: &Dataset, cmd: &ModelCommand, json: bool) -> Result<(), Cl
     match cmd {
         ModelCommand::Regions => regions(ds, json),
         ModelCommand::Chains { chain } => chains(ds, chain.as_deref(), json),
-        ModelCommand::Production {
-            commodity,
-            stage,
-            year,
-            source,
-            metric,
-        } => {
+        ModelCommand::Production(args) => {
             let map = region_map(ds)?;
-            let q = ConcentrationQuery {
-                commodity: commodity.clone(),
-                stage: stage.clone(),
-                year: *year,
-                source: source.clone(),
-                metric: (*metric).into(),
-            };
+            let q = args.query();
             let p = production_by_region(ds, &map, &q).map_err(user_error)?;
             if json {
                 return print_json(&p);
