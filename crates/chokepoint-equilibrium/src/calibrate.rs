@@ -8,8 +8,12 @@
 //!    surpluses to deficits are found (a transport problem, solved on the reference path with
 //!    every quantity perfectly inelastic). Its duals are the regional price differences that
 //!    make those flows an equilibrium.
-//! 2. **Base prices.** Each good's regional prices are its reference price plus those
-//!    differences, normalised so that their production-weighted mean is the reference price.
+//! 2. **Base prices.** Each good's regional prices are the duals plus one constant: for a
+//!    good no process uses, the one that makes its weighted mean (weights: production plus
+//!    consumption) its reference price; for a processing input, the largest that keeps every
+//!    user's margin at least the reference margin (the input's reference price only sets that
+//!    margin). Processes enter the transport problem with the reference margin as cost, so its
+//!    duals give every plant at least that margin.
 //! 3. **Curves.** A linear supply through (production, price) with elasticity ε_s has slope
 //!    p/(ε_s·q) and intercept p·(1 − 1/ε_s); demand likewise with −ε_d. A process keeps its
 //!    base output as capacity and takes its base margin as unit cost, so it runs at capacity
@@ -201,22 +205,22 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
             });
         }
     }
+    // Processes run in the transport problem as processes, at their base output (every plant
+    // is needed to meet demand) with the reference margin as unit cost: the duals then give
+    // every plant a margin of at least the reference margin.
     for p in &base.processes {
-        let out = p.capacity.unwrap_or(0.0);
-        transport.supply.push(SupplyStep {
-            region: p.region,
-            good: p.output,
-            intercept: 0.0,
-            slope: 0.0,
-            capacity: Some(out),
-        });
-        for &(g, c) in &p.inputs {
-            transport.fixed_demand.push(FixedDemand {
-                region: p.region,
-                good: g,
-                quantity: c * out,
+        let inputs: f64 = p.inputs.iter().map(|&(g, c)| c * base.prices[g]).sum();
+        let margin = base.prices[p.output] - inputs;
+        if margin < 0.0 {
+            return Err(CalibrationError::NegativeMargin {
+                process: p.name.clone(),
+                margin,
             });
         }
+        transport.processes.push(Process {
+            cost: margin,
+            ..p.clone()
+        });
     }
     let solved = solve_reference(&transport, &ReferenceOptions::default())
         .map_err(|e| CalibrationError::Invalid(format!("{e:?}")))?;
@@ -224,22 +228,60 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
         return Err(CalibrationError::NoBaseTrade(solved.status));
     }
 
-    // 2. Base prices: reference price plus the transport duals, normalised per good.
-    let mut prices = vec![0.0; transport.nodes()];
-    for g in 0..ng {
-        let mut weight = 0.0;
-        let mut mean = 0.0;
+    // 2. Base prices: the transport duals plus one constant per good. A good no process uses
+    //    gets the constant that makes its weighted mean price its reference price. A good
+    //    that processes use takes the largest constant that keeps every user's margin at
+    //    least what the duals gave (≥ the reference margin): its own reference price only set
+    //    those margins. Goods are settled from the end of the chains back to the mines.
+    let mut shift: Vec<Option<f64>> = vec![None; ng];
+    let used_by = |g: usize| {
+        base.processes
+            .iter()
+            .filter(move |p| p.inputs.iter().any(|&(i, _)| i == g))
+    };
+    let mean_dual = |g: usize| {
+        let (mut weight, mut mean) = (0.0, 0.0);
         for n in base.nodes.iter().filter(|n| n.good == g) {
             let w = n.production + n.consumption;
             weight += w;
             mean += w * solved.prices[transport.node(n.region, g)];
         }
-        let mean = if weight > 0.0 { mean / weight } else { 0.0 };
+        if weight > 0.0 { mean / weight } else { 0.0 }
+    };
+    for _ in 0..ng {
+        for g in 0..ng {
+            if shift[g].is_some() {
+                continue;
+            }
+            let users: Vec<&Process> = used_by(g).collect();
+            if users.is_empty() {
+                shift[g] = Some(base.prices[g] - mean_dual(g));
+                continue;
+            }
+            let settled: Option<Vec<f64>> = users
+                .iter()
+                .map(|p| {
+                    let c = p
+                        .inputs
+                        .iter()
+                        .find(|&&(i, _)| i == g)
+                        .map_or(1.0, |&(_, c)| c);
+                    shift[p.output].map(|k| k / (c * p.inputs.len() as f64))
+                })
+                .collect();
+            if let Some(bounds) = settled {
+                shift[g] = bounds.into_iter().reduce(f64::min);
+            }
+        }
+    }
+    let mut prices = vec![0.0; transport.nodes()];
+    for g in 0..ng {
+        let k = shift[g].unwrap_or(0.0);
         for r in 0..nr {
             let node = transport.node(r, g);
             let dual = solved.prices[node];
             prices[node] = if dual.is_finite() {
-                base.prices[g] + dual - mean
+                dual + k
             } else {
                 base.prices[g]
             };

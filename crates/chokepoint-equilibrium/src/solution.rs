@@ -302,11 +302,15 @@ pub fn welfare(market: &Market, sol: &Solution) -> Welfare {
 ///   price is at most its first unit's cost; likewise for demand steps;
 /// - quantities are non-negative and within capacities.
 pub fn check(market: &Market, sol: &Solution) -> f64 {
+    // Prices are set by curve intercepts, route wedges and processing costs, whichever are
+    // present: a market of inelastic quantities has no intercepts to speak of.
     let price_scale = market
         .supply
         .iter()
         .map(|s| s.intercept.abs())
         .chain(market.demand.iter().map(|d| d.intercept.abs()))
+        .chain(market.routes.iter().map(|r| r.cost + r.tariff))
+        .chain(market.processes.iter().map(|p| p.cost))
         .fold(1.0_f64, f64::max);
     let qty_scale = sol
         .supply

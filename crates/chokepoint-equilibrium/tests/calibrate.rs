@@ -110,11 +110,17 @@ fn the_calibrated_market_reproduces_its_base_year() {
         2.0 / 3.0,
         "share",
     );
-    // Production-weighted mean price of each good is its reference price.
-    let ore_mean = (100.0 * cal.prices[cal.market.node(0, 0)]
-        + 80.0 * cal.prices[cal.market.node(1, 0)])
-        / 180.0;
-    close(ore_mean, 100.0, "reference price of ore");
+    // The end good's weighted mean price (weights: production + consumption) is its
+    // reference price.
+    let metal_mean = (20.0 * cal.prices[cal.market.node(0, 1)]
+        + 50.0 * cal.prices[cal.market.node(1, 1)]
+        + 30.0 * cal.prices[cal.market.node(2, 1)])
+        / 100.0;
+    close(metal_mean, 400.0, "reference price of metal");
+    // Every refinery earns at least the reference margin, 400 − 1.2 × 100 = 280 per t.
+    for p in &cal.market.processes {
+        assert!(p.cost >= 280.0 - 1e-6, "{}: margin {}", p.name, p.cost);
+    }
 }
 
 #[test]

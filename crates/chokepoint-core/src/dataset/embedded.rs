@@ -54,4 +54,8 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/inputs.csv",
         include_str!("../../../../data/model/inputs.csv"),
     ),
+    (
+        "model/base_year.csv",
+        include_str!("../../../../data/model/base_year.csv"),
+    ),
 ];

@@ -109,6 +109,8 @@ pub struct Dataset {
     pub goods: Vec<Good>,
     /// `model/inputs.csv`: input coefficients linking the goods.
     pub inputs: Vec<InputCoefficient>,
+    /// `model/base_year.csv`: how each good enters the calibrated base year.
+    pub base_year: Vec<BaseYearSpec>,
     index: Index,
 }
 
@@ -209,6 +211,7 @@ impl Dataset {
             model_regions: read!(ModelRegion),
             goods: read!(Good),
             inputs: read!(InputCoefficient),
+            base_year: read!(BaseYearSpec),
             index: Index::default(),
         };
         ds.build_index();
@@ -376,6 +379,7 @@ impl Dataset {
             (ModelRegion::FILE, self.model_regions.len()),
             (Good::FILE, self.goods.len()),
             (InputCoefficient::FILE, self.inputs.len()),
+            (BaseYearSpec::FILE, self.base_year.len()),
         ]
     }
 

@@ -825,3 +825,55 @@ table!(
         "note"
     ]
 );
+
+/// `model/base_year.csv`: how one good enters the calibrated base year.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BaseYearSpec {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// A good of `model/goods.csv`.
+    pub good_id: String,
+    /// `COMMODITY/STAGE/YEAR/SOURCE`: the supply table whose country figures are the good's
+    /// base output.
+    pub output: String,
+    /// Model units per base unit of the data (quantities are read in base units, e.g. t;
+    /// 5.3233 turns t Li into t LCE).
+    pub output_factor: f64,
+    /// Reference price, currency per model unit.
+    pub price: f64,
+    /// Unit of the price.
+    pub price_unit: String,
+    /// Where the price comes from (series, facts, assumptions).
+    pub price_source: String,
+    /// Price elasticity of supply.
+    pub supply_elasticity: f64,
+    /// Price elasticity of demand (absolute value).
+    pub demand_elasticity: f64,
+    /// Where the elasticities come from.
+    pub elasticity_source: String,
+    /// Where final consumption goes: `where_produced`, or `shares:R=pct;R+R=pct;*=pct`.
+    pub consumption: String,
+    /// `fill`: secondary supply covers processing use beyond output.
+    pub secondary: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    BaseYearSpec,
+    "model/base_year.csv",
+    [
+        "good_id",
+        "output",
+        "output_factor",
+        "price",
+        "price_unit",
+        "price_source",
+        "supply_elasticity",
+        "demand_elasticity",
+        "elasticity_source",
+        "consumption",
+        "secondary",
+        "note"
+    ]
+);

@@ -571,6 +571,7 @@ fn check_model(
             );
         }
     }
+    check_base_year(c, ds, &goods, commodities, stage_keys);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
             line,
@@ -581,6 +582,108 @@ fn check_model(
             "chains run from mined ore to end products: remove the link that closes the cycle"
                 .into(),
         );
+    }
+}
+
+/// The rows of `model/base_year.csv`: every reference resolves, every number is usable.
+fn check_base_year(
+    c: &mut Checker<'_, '_>,
+    ds: &Dataset,
+    goods: &HashSet<&str>,
+    commodities: &HashSet<&str>,
+    stage_keys: &HashSet<String>,
+) {
+    use crate::world::base::{ConsumptionRule, known_source, parse_consumption, parse_output};
+    c.unique::<BaseYearSpec, _>(
+        ds.base_year.iter().map(|s| (s.line, s.good_id.clone())),
+        "good_id",
+    );
+    let regions: HashSet<&str> = ds
+        .model_regions
+        .iter()
+        .map(|r| r.region_id.as_str())
+        .collect();
+    for s in &ds.base_year {
+        c.reference::<BaseYearSpec>(
+            s.line,
+            "good_id",
+            &s.good_id,
+            "good",
+            goods,
+            "model/goods.csv",
+        );
+        match parse_output(&s.output) {
+            Err(m) => c.err::<BaseYearSpec>(
+                s.line,
+                "output",
+                m,
+                "e.g. copper/mining/2024/usgs_mcs2025_world".into(),
+            ),
+            Ok((commodity, stage, _, source)) => {
+                if !commodities.contains(commodity.as_str())
+                    || !stage_keys.contains(&format!("{commodity}/{stage}"))
+                {
+                    c.err::<BaseYearSpec>(
+                        s.line,
+                        "output",
+                        format!("unknown commodity/stage '{commodity}/{stage}'"),
+                        "use a (commodity, stage) of stages.csv".into(),
+                    );
+                }
+                if !known_source(ds, &source) {
+                    c.err::<BaseYearSpec>(
+                        s.line,
+                        "output",
+                        format!("unknown source '{source}'"),
+                        "use a source_id of sources.csv, or supplementary_facts".into(),
+                    );
+                }
+            }
+        }
+        for (column, v) in [
+            ("output_factor", s.output_factor),
+            ("price", s.price),
+            ("supply_elasticity", s.supply_elasticity),
+            ("demand_elasticity", s.demand_elasticity),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                c.err::<BaseYearSpec>(
+                    s.line,
+                    column,
+                    format!("{column} {v} must be a positive number"),
+                    hint_for_column("value"),
+                );
+            }
+        }
+        match parse_consumption(&s.consumption) {
+            Err(m) => c.err::<BaseYearSpec>(
+                s.line,
+                "consumption",
+                m,
+                "where_produced, or shares:CHN=58;*=42 (percent, summing to 100)".into(),
+            ),
+            Ok(ConsumptionRule::Shares(shares)) => {
+                for id in shares.iter().filter_map(|(w, _)| w.as_ref()).flatten() {
+                    c.reference::<BaseYearSpec>(
+                        s.line,
+                        "consumption",
+                        id,
+                        "model region",
+                        &regions,
+                        "model/regions.csv",
+                    );
+                }
+            }
+            Ok(ConsumptionRule::WhereProduced) => {}
+        }
+        if !matches!(s.secondary.trim(), "" | "fill") {
+            c.err::<BaseYearSpec>(
+                s.line,
+                "secondary",
+                format!("secondary '{}' is neither empty nor 'fill'", s.secondary),
+                "fill lets secondary supply cover processing use beyond output".into(),
+            );
+        }
     }
 }
 

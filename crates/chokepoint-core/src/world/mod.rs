@@ -1,6 +1,7 @@
 //! The world model's structure: model regions (countries aggregated by data rules), the goods
 //! of each chain and their input coefficients, and base-year quantities by model region.
 
+pub mod base;
 pub mod regions;
 
 use serde::Serialize;
@@ -9,6 +10,7 @@ use crate::dataset::Dataset;
 use crate::dataset::value::Figure;
 use crate::metrics::concentration::{ConcentrationError, ConcentrationQuery, concentration};
 
+pub use base::{BaseYearBuild, BaseYearError, build_base_year};
 pub use regions::{Region, RegionMap, RuleError};
 
 /// One model region's part of a commodity's output.

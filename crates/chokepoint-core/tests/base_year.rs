@@ -1,0 +1,133 @@
+//! The calibrated base year of the world model reproduces the data: production shares by
+//! model region within 1 percentage point, and prices whose production-weighted means are the
+//! reference prices.
+
+use std::path::Path;
+
+use chokepoint_core::Dataset;
+use chokepoint_core::dataset::EMBEDDED_FILES;
+use chokepoint_core::world::{RegionMap, build_base_year};
+use chokepoint_equilibrium::{ReferenceOptions, SolveStatus, calibrate, solve_reference};
+
+/// The dataset with the coarse region file: the same data, fewer routes, a quick solve.
+fn minimal() -> Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text) in EMBEDDED_FILES {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let minimal = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/model/regions_minimal.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("model/regions.csv"), minimal).unwrap();
+    Dataset::load_dir(dir.path()).unwrap()
+}
+
+#[test]
+fn the_calibrated_base_year_reproduces_production_shares_and_prices() {
+    let ds = minimal();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let build = build_base_year(&ds, &map).unwrap();
+    let base = &build.base;
+    // Copper refining uses more than mines produce: secondary supply fills the gap (about
+    // 4.7 Mt in 2024 per ICSG; here refined minus mined output of the data).
+    let cu = build
+        .secondary
+        .iter()
+        .find(|(g, _)| g == "cu_mined")
+        .unwrap();
+    assert!(
+        cu.1 > 3.0e6 && cu.1 < 6.0e6,
+        "copper secondary supply {}",
+        cu.1
+    );
+
+    let cal = calibrate(base).unwrap();
+    let sol = solve_reference(&cal.market, &ReferenceOptions::default()).unwrap();
+    assert_eq!(sol.status, SolveStatus::Optimal);
+    assert!(sol.max_violation < 1e-6);
+    let m = &cal.market;
+    let produced = sol.node_production(m);
+    for (g, good) in base.goods.iter().enumerate() {
+        // Base output by region: primary supply plus processing output, as built from data.
+        let mut target = vec![0.0; base.regions.len()];
+        for n in base.nodes.iter().filter(|n| n.good == g) {
+            target[n.region] += n.production;
+        }
+        for p in base.processes.iter().filter(|p| p.output == g) {
+            target[p.region] += p.capacity.unwrap();
+        }
+        let total: f64 = target.iter().sum();
+        let solved: f64 = (0..base.regions.len())
+            .map(|r| produced[m.node(r, g)])
+            .sum();
+        for r in 0..base.regions.len() {
+            let want = target[r] / total;
+            let got = produced[m.node(r, g)] / solved;
+            assert!(
+                (want - got).abs() < 0.01,
+                "{good} in {}: share {got:.4} vs data {want:.4}",
+                base.regions[r]
+            );
+        }
+        // A good no process uses has its reference price as the weighted mean of its regional
+        // prices (weights: production plus consumption, as in calibration); a processing
+        // input's prices follow from its users' (its reference price sets their margins).
+        if base
+            .processes
+            .iter()
+            .any(|p| p.inputs.iter().any(|&(i, _)| i == g))
+        {
+            continue;
+        }
+        let (mut w, mut pw) = (0.0, 0.0);
+        for n in base.nodes.iter().filter(|n| n.good == g) {
+            let weight = n.production + n.consumption;
+            w += weight;
+            pw += weight * sol.prices[m.node(n.region, g)];
+        }
+        let mean = pw / w;
+        assert!(
+            (mean - base.prices[g]).abs() < 1e-6 * base.prices[g],
+            "{good}: mean price {mean} vs reference {}",
+            base.prices[g]
+        );
+    }
+}
+
+#[test]
+fn the_base_year_follows_the_data_tables() {
+    let ds = Dataset::embedded().unwrap();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let build = build_base_year(&ds, &map).unwrap();
+    let base = &build.base;
+    let g = base.goods.iter().position(|x| x == "co_mined").unwrap();
+    let r = base.regions.iter().position(|x| x == "COD").unwrap();
+    let cod = base
+        .nodes
+        .iter()
+        .find(|n| n.good == g && n.region == r)
+        .unwrap();
+    // USGS MCS 2025: DR Congo mined 220,000 t of cobalt in 2024.
+    assert!((cod.production - 220_000.0).abs() < 1e-6);
+    // China consumes 58% of refined copper (ICSG 2024, facts SF216).
+    let cu = base.goods.iter().position(|x| x == "cu_cathode").unwrap();
+    let chn = base.regions.iter().position(|x| x == "CHN").unwrap();
+    let total: f64 = base
+        .nodes
+        .iter()
+        .filter(|n| n.good == cu)
+        .map(|n| n.consumption)
+        .sum();
+    let china: f64 = base
+        .nodes
+        .iter()
+        .filter(|n| n.good == cu && n.region == chn)
+        .map(|n| n.consumption)
+        .sum();
+    assert!((china / total - 0.58).abs() < 1e-9);
+    // Every ordered pair of the 30 regions is a route, for every good.
+    assert_eq!(base.routes.len(), base.goods.len() * 30 * 29);
+}
