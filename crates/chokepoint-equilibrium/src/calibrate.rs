@@ -275,8 +275,8 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
         }
     }
     let mut prices = vec![0.0; transport.nodes()];
-    for g in 0..ng {
-        let k = shift[g].unwrap_or(0.0);
+    for (g, k) in shift.iter().enumerate() {
+        let k = k.unwrap_or(0.0);
         for r in 0..nr {
             let node = transport.node(r, g);
             let dual = solved.prices[node];
