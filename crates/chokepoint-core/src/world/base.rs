@@ -111,6 +111,8 @@ pub enum BaseYearError {
 }
 
 /// Assembles the base year of every good listed in `model/base_year.csv`.
+// Goods × regions matrices are indexed side by side throughout.
+#[allow(clippy::needless_range_loop)]
 pub fn build_base_year(ds: &Dataset, map: &RegionMap) -> Result<BaseYearBuild, BaseYearError> {
     let nr = map.regions.len();
     let specs: Vec<&BaseYearSpec> = ds.base_year.iter().collect();
