@@ -63,6 +63,9 @@ pub(crate) fn qty(v: f64) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
+    if v == 0.0 {
+        return "0".to_string();
+    }
     let decimals = if v.abs() >= 100.0 {
         0
     } else if v.abs() >= 1.0 {

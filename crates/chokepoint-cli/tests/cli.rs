@@ -270,3 +270,25 @@ fn model_regions_chains_and_production() {
         .unwrap();
     assert!((cod["share"].as_f64().unwrap() - 220_000.0 / 290_000.0).abs() < 1e-12);
 }
+
+#[test]
+fn the_base_year_is_calibrated_and_cleared() {
+    let v = json(&["model", "base-year"]);
+    assert_eq!(v["status"], "optimal");
+    assert_eq!(v["regions"], 30);
+    let goods = v["goods"].as_array().unwrap();
+    assert!(goods.len() >= 10);
+    for g in goods {
+        assert!(
+            g["max_share_error"].as_f64().unwrap() < 0.01,
+            "{}: production shares off by more than 1 pp",
+            g["good"]
+        );
+        assert!(g["min_price"].as_f64().unwrap() > 0.0);
+    }
+    let cu = goods.iter().find(|g| g["good"] == "cu_mined").unwrap();
+    assert!(
+        cu["secondary"].as_f64().unwrap() > 3.0e6,
+        "scrap fills the copper gap"
+    );
+}

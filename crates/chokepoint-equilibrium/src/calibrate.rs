@@ -8,12 +8,11 @@
 //!    surpluses to deficits are found (a transport problem, solved on the reference path with
 //!    every quantity perfectly inelastic). Its duals are the regional price differences that
 //!    make those flows an equilibrium.
-//! 2. **Base prices.** Each good's regional prices are the duals plus one constant: for a
-//!    good no process uses, the one that makes its weighted mean (weights: production plus
-//!    consumption) its reference price; for a processing input, the largest that keeps every
-//!    user's margin at least the reference margin (the input's reference price only sets that
-//!    margin). Processes enter the transport problem with the reference margin as cost, so its
-//!    duals give every plant at least that margin.
+//! 2. **Base prices.** The prices closest to each good's reference price (least squares,
+//!    weighted by the node's volume) at which the base flows are an equilibrium: used routes
+//!    priced at their cost, unused ones at most, every plant covering its inputs. Processes
+//!    enter the transport problem with the reference margin as cost, so its duals are one
+//!    such set of prices and the problem is feasible.
 //! 3. **Curves.** A linear supply through (production, price) with elasticity ε_s has slope
 //!    p/(ε_s·q) and intercept p·(1 − 1/ε_s); demand likewise with −ε_d. A process keeps its
 //!    base output as capacity and takes its base margin as unit cost, so it runs at capacity
@@ -72,6 +71,9 @@ pub enum CalibrationError {
     Invalid(String),
     /// Production, processing and consumption of a good cannot be reconciled by trade.
     NoBaseTrade(SolveStatus),
+    /// No set of prices makes the base flows an equilibrium close to the reference prices
+    /// (the solver's status is given).
+    NoBasePrices(String),
     /// Base prices are not positive somewhere (transport costs exceed the reference price).
     NonPositivePrice {
         /// Region name.
@@ -99,6 +101,10 @@ impl fmt::Display for CalibrationError {
                 "base production, processing and consumption cannot be reconciled by trade \
                  (transport problem {s:?}): check that each good's world production covers \
                  its consumption and processing input"
+            ),
+            CalibrationError::NoBasePrices(status) => write!(
+                f,
+                "no base prices make the base flows an equilibrium (price fit: {status})"
             ),
             CalibrationError::NonPositivePrice {
                 region,
@@ -129,6 +135,129 @@ pub struct Calibrated {
     pub prices: Vec<f64>,
     /// Base flow per route.
     pub flows: Vec<f64>,
+}
+
+/// The node prices closest to each good's reference price (least squares, weighted by each
+/// node's production plus consumption) such that the base `flows` are an equilibrium: a used
+/// route's price gap equals its cost and tariff, an unused one's is at most that, and every
+/// process covers its inputs (margin ≥ 0). The transport problem's duals satisfy all of these,
+/// so the problem is feasible; its solution is unique (strictly convex).
+fn closest_prices(
+    base: &BaseYear,
+    market: &Market,
+    flows: &[f64],
+) -> Result<Vec<f64>, CalibrationError> {
+    use clarabel::algebra::CscMatrix;
+    use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SupportedConeT};
+
+    use crate::reference::Triplets;
+
+    let n = market.nodes();
+    let mut weight = vec![0.0; n];
+    let mut reference = vec![0.0; n];
+    for r in 0..market.regions.len() {
+        for g in 0..market.goods.len() {
+            reference[market.node(r, g)] = base.prices[g];
+        }
+    }
+    for node in &base.nodes {
+        weight[market.node(node.region, node.good)] += node.production + node.consumption;
+    }
+    for p in &base.processes {
+        let out = p.capacity.unwrap_or(0.0);
+        weight[market.node(p.region, p.output)] += out;
+        for &(g, c) in &p.inputs {
+            weight[market.node(p.region, g)] += c * out;
+        }
+    }
+    // Scale weights so the largest is 1, and give empty nodes a small pull to the reference
+    // (they are transit nodes whose price is otherwise only bounded).
+    let top = weight.iter().copied().fold(0.0_f64, f64::max).max(1e-300);
+    let w: Vec<f64> = weight.iter().map(|x| (x / top).max(1e-6)).collect();
+    // Work in units of each good's reference price so every variable is of order 1.
+    let scale: Vec<f64> = reference.clone();
+    let pm = CscMatrix::new(
+        n,
+        n,
+        (0..=n).collect(),
+        (0..n).collect(),
+        w.iter().map(|x| 2.0 * x).collect(),
+    );
+    let q: Vec<f64> = w.iter().map(|x| -2.0 * x).collect();
+    let mut a = Triplets::default();
+    // A route is used when it carries more than solver noise relative to its good's volume
+    // (a good that barely trades must not see every noisy route as used: opposite routes
+    // cannot both be priced at their cost).
+    let mut volume = vec![0.0_f64; market.goods.len()];
+    for (r, g) in
+        (0..market.regions.len()).flat_map(|r| (0..market.goods.len()).map(move |g| (r, g)))
+    {
+        volume[g] += weight[market.node(r, g)];
+    }
+    let used = |i: usize| {
+        let r = &market.routes[i];
+        flows.get(i).copied().unwrap_or(0.0) > 1e-7 * volume[r.good].max(1e-300)
+    };
+    // Rows in units of the good's reference price: x_to − x_from (≤ or =) wedge / price.
+    let gap_row = |r: &Route| {
+        let (from, to) = (market.node(r.from, r.good), market.node(r.to, r.good));
+        ([(to, 1.0), (from, -1.0)], (r.cost + r.tariff) / scale[to])
+    };
+    for (i, r) in market.routes.iter().enumerate() {
+        if !r.banned && used(i) {
+            let (coefs, rhs) = gap_row(r);
+            a.row(coefs, rhs);
+        }
+    }
+    let zero = a.rows;
+    for (i, r) in market.routes.iter().enumerate() {
+        if !r.banned && !used(i) {
+            let (coefs, rhs) = gap_row(r);
+            a.row(coefs, rhs);
+        }
+    }
+    for p in &base.processes {
+        let out = market.node(p.region, p.output);
+        let mut coefs = vec![(out, -1.0)];
+        for &(g, c) in &p.inputs {
+            let i = market.node(p.region, g);
+            coefs.push((i, c * scale[i] / scale[out]));
+        }
+        a.row(coefs, 0.0);
+    }
+    for i in 0..n {
+        a.row([(i, -1.0)], 0.0);
+    }
+    let rows = a.rows;
+    let (am, b) = a.into_csc(n);
+    let cones = [
+        SupportedConeT::ZeroConeT(zero),
+        SupportedConeT::NonnegativeConeT(rows - zero),
+    ];
+    let failed = || CalibrationError::NoBasePrices("solver setup failed".into());
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .build()
+        .map_err(|_| failed())?;
+    let mut solver =
+        DefaultSolver::new(&pm, &q, &am, &b, &cones, settings).map_err(|_| failed())?;
+    solver.solve();
+    if !matches!(
+        solver.solution.status,
+        clarabel::solver::SolverStatus::Solved | clarabel::solver::SolverStatus::AlmostSolved
+    ) {
+        return Err(CalibrationError::NoBasePrices(format!(
+            "{:?}",
+            solver.solution.status
+        )));
+    }
+    Ok(solver
+        .solution
+        .x
+        .iter()
+        .zip(&scale)
+        .map(|(x, s)| x * s)
+        .collect())
 }
 
 /// Calibrates linear curves and process costs so that the market clears at the base year.
@@ -228,65 +357,9 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
         return Err(CalibrationError::NoBaseTrade(solved.status));
     }
 
-    // 2. Base prices: the transport duals plus one constant per good. A good no process uses
-    //    gets the constant that makes its weighted mean price its reference price. A good
-    //    that processes use takes the largest constant that keeps every user's margin at
-    //    least what the duals gave (≥ the reference margin): its own reference price only set
-    //    those margins. Goods are settled from the end of the chains back to the mines.
-    let mut shift: Vec<Option<f64>> = vec![None; ng];
-    let used_by = |g: usize| {
-        base.processes
-            .iter()
-            .filter(move |p| p.inputs.iter().any(|&(i, _)| i == g))
-    };
-    let mean_dual = |g: usize| {
-        let (mut weight, mut mean) = (0.0, 0.0);
-        for n in base.nodes.iter().filter(|n| n.good == g) {
-            let w = n.production + n.consumption;
-            weight += w;
-            mean += w * solved.prices[transport.node(n.region, g)];
-        }
-        if weight > 0.0 { mean / weight } else { 0.0 }
-    };
-    for _ in 0..ng {
-        for g in 0..ng {
-            if shift[g].is_some() {
-                continue;
-            }
-            let users: Vec<&Process> = used_by(g).collect();
-            if users.is_empty() {
-                shift[g] = Some(base.prices[g] - mean_dual(g));
-                continue;
-            }
-            let settled: Option<Vec<f64>> = users
-                .iter()
-                .map(|p| {
-                    let c = p
-                        .inputs
-                        .iter()
-                        .find(|&&(i, _)| i == g)
-                        .map_or(1.0, |&(_, c)| c);
-                    shift[p.output].map(|k| k / (c * p.inputs.len() as f64))
-                })
-                .collect();
-            if let Some(bounds) = settled {
-                shift[g] = bounds.into_iter().reduce(f64::min);
-            }
-        }
-    }
-    let mut prices = vec![0.0; transport.nodes()];
-    for (g, k) in shift.iter().enumerate() {
-        let k = k.unwrap_or(0.0);
-        for r in 0..nr {
-            let node = transport.node(r, g);
-            let dual = solved.prices[node];
-            prices[node] = if dual.is_finite() {
-                dual + k
-            } else {
-                base.prices[g]
-            };
-        }
-    }
+    // 2. Base prices: the prices closest to the reference prices at which the base flows
+    //    and base processing are an equilibrium.
+    let prices = closest_prices(base, &transport, &solved.flows)?;
     for n in &base.nodes {
         let p = prices[transport.node(n.region, n.good)];
         if p <= 0.0 {

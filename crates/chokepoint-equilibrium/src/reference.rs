@@ -40,14 +40,15 @@ impl Default for ReferenceOptions {
 }
 
 /// Rows of `A` as triplets, to be turned into compressed columns.
-struct Triplets {
-    rows: usize,
+#[derive(Default)]
+pub(crate) struct Triplets {
+    pub(crate) rows: usize,
     entries: Vec<(usize, usize, f64)>,
     b: Vec<f64>,
 }
 
 impl Triplets {
-    fn row(&mut self, coefs: impl IntoIterator<Item = (usize, f64)>, rhs: f64) -> usize {
+    pub(crate) fn row(&mut self, coefs: impl IntoIterator<Item = (usize, f64)>, rhs: f64) -> usize {
         let r = self.rows;
         for (col, v) in coefs {
             if v != 0.0 {
@@ -59,7 +60,7 @@ impl Triplets {
         r
     }
 
-    fn into_csc(mut self, ncols: usize) -> (CscMatrix<f64>, Vec<f64>) {
+    pub(crate) fn into_csc(mut self, ncols: usize) -> (CscMatrix<f64>, Vec<f64>) {
         self.entries.sort_by_key(|&(r, c, _)| (c, r));
         let mut colptr = vec![0usize; ncols + 1];
         let mut rowval = Vec::with_capacity(self.entries.len());

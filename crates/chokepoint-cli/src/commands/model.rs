@@ -24,6 +24,10 @@ pub(crate) enum ModelCommand {
     /// Base-year output of a commodity and stage by model region (selection as in
     /// `concentration`).
     Production(crate::commands::concentration::Args),
+    /// Assemble the base year from model/base_year.csv, calibrate it and clear it: per good,
+    /// output, secondary supply, reference and regional prices, and how closely the cleared
+    /// market reproduces the data's production shares.
+    BaseYear,
 }
 
 fn region_map(ds: &Dataset) -> Result<RegionMap, CliError> {
@@ -48,6 +52,7 @@ pub(crate) fn run(ds: &Dataset, cmd: &ModelCommand, json: bool) -> Result<(), Cl
     match cmd {
         ModelCommand::Regions => regions(ds, json),
         ModelCommand::Chains { chain } => chains(ds, chain.as_deref(), json),
+        ModelCommand::BaseYear => base_year(ds, json),
         ModelCommand::Production(args) => {
             let map = region_map(ds)?;
             let q = args.query();
@@ -187,6 +192,129 @@ fn chains(ds: &Dataset, only: Option<&str>, json: bool) -> Result<(), CliError> 
             }
             outln!("{t}");
         }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct GoodBase {
+    good: String,
+    output: f64,
+    secondary: f64,
+    reference_price: f64,
+    min_price: f64,
+    max_price: f64,
+    /// Largest difference between a region's production share in the cleared market and in
+    /// the data (fraction).
+    max_share_error: f64,
+}
+
+#[derive(Serialize)]
+struct BaseYearReport {
+    regions: usize,
+    goods: Vec<GoodBase>,
+    routes: usize,
+    processes: usize,
+    status: chokepoint_equilibrium::SolveStatus,
+    solver: chokepoint_equilibrium::SolverPath,
+    max_violation: f64,
+    notes: Vec<String>,
+}
+
+fn base_year(ds: &Dataset, json: bool) -> Result<(), CliError> {
+    use chokepoint_core::world::build_base_year;
+    use chokepoint_equilibrium::{ReferenceOptions, calibrate, solve_reference};
+    let map = region_map(ds)?;
+    let build = build_base_year(ds, &map).map_err(|e| CliError::User(e.to_string()))?;
+    let base = &build.base;
+    let cal = calibrate(base).map_err(|e| CliError::User(format!("calibration: {e}")))?;
+    let m = &cal.market;
+    let sol = solve_reference(m, &ReferenceOptions::default())
+        .map_err(|e| CliError::User(format!("{e:?}")))?;
+    let produced = sol.node_production(m);
+    let nr = base.regions.len();
+    let goods = base
+        .goods
+        .iter()
+        .enumerate()
+        .map(|(g, good)| {
+            let mut target = vec![0.0; nr];
+            for n in base.nodes.iter().filter(|n| n.good == g) {
+                target[n.region] += n.production;
+            }
+            for p in base.processes.iter().filter(|p| p.output == g) {
+                target[p.region] += p.capacity.unwrap_or(0.0);
+            }
+            let total: f64 = target.iter().sum();
+            let solved: f64 = (0..nr).map(|r| produced[m.node(r, g)]).sum();
+            let max_share_error = (0..nr)
+                .map(|r| (target[r] / total - produced[m.node(r, g)] / solved).abs())
+                .fold(0.0, f64::max);
+            let regional: Vec<f64> = base
+                .nodes
+                .iter()
+                .filter(|n| n.good == g)
+                .map(|n| cal.prices[m.node(n.region, g)])
+                .collect();
+            GoodBase {
+                good: good.clone(),
+                output: total,
+                secondary: build
+                    .secondary
+                    .iter()
+                    .find(|(s, _)| s == good)
+                    .map_or(0.0, |s| s.1),
+                reference_price: base.prices[g],
+                min_price: regional.iter().copied().fold(f64::INFINITY, f64::min),
+                max_price: regional.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                max_share_error,
+            }
+        })
+        .collect();
+    let report = BaseYearReport {
+        regions: nr,
+        goods,
+        routes: m.routes.len(),
+        processes: m.processes.len(),
+        status: sol.status,
+        solver: sol.solver,
+        max_violation: sol.max_violation,
+        notes: build.notes.clone(),
+    };
+    if json {
+        return print_json(&report);
+    }
+    outln!(
+        "base year: {} regions, {} goods, {} routes, {} processing plants — cleared: {:?} ({:?}, max violation {:.1e})",
+        report.regions,
+        report.goods.len(),
+        report.routes,
+        report.processes,
+        report.status,
+        report.solver,
+        report.max_violation
+    );
+    let mut t = table([
+        "good",
+        "output",
+        "secondary",
+        "reference price",
+        "regional prices",
+        "max share error",
+    ]);
+    for g in &report.goods {
+        t.add_row(vec![
+            g.good.clone(),
+            qty(g.output),
+            qty(g.secondary),
+            qty(g.reference_price),
+            format!("{} – {}", qty(g.min_price), qty(g.max_price)),
+            format!("{:.4} pp", g.max_share_error * 100.0),
+        ]);
+    }
+    outln!("{t}");
+    for n in &report.notes {
+        outln!("note: {n}");
     }
     Ok(())
 }
