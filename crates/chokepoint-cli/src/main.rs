@@ -43,6 +43,9 @@ enum Command {
     Data(commands::data::DataCommand),
     /// Shares by country, top-1 and top-3 share, HHI and WGI-weighted HHI of one commodity.
     Concentration(commands::concentration::Args),
+    /// The baseline: the calibrated base year run quarter by quarter to 2040 (IEA demand
+    /// scenario, IEA supply projections).
+    Baseline(commands::baseline::Args),
     /// The world model's structure: model regions, chains of goods, base-year output by region.
     #[command(subcommand)]
     Model(commands::model::ModelCommand),
@@ -119,6 +122,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Data(cmd) => commands::data::run(&ds, cmd, cli.json),
         Command::Concentration(args) => commands::concentration::run(&ds, args, cli.json),
         Command::Model(cmd) => commands::model::run(&ds, cmd, cli.json),
+        Command::Baseline(args) => commands::baseline::run(&ds, args, cli.json),
         Command::Solve { file } => commands::solve::run(file, cli.json),
     }
 }

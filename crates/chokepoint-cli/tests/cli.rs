@@ -292,3 +292,32 @@ fn the_base_year_is_calibrated_and_cleared() {
         "scrap fills the copper gap"
     );
 }
+
+#[test]
+fn the_baseline_runs_and_writes_its_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let v = json(&["baseline", "--to", "2025", "--out", out.to_str().unwrap()]);
+    assert_eq!(v["quarters"], 4);
+    assert_eq!(v["optimal_quarters"], 4);
+    assert!(v["max_violation"].as_f64().unwrap() < 1e-6);
+    let rows = std::fs::read_to_string(out.join("baseline.csv")).unwrap();
+    let header = rows.lines().next().unwrap();
+    assert_eq!(
+        header,
+        "period,region,good,price,production,consumption,imports,exports,shortfall"
+    );
+    assert!(
+        rows.lines()
+            .any(|l| l.starts_with("2025Q4,CHN,cu_cathode,"))
+    );
+    let periods = std::fs::read_to_string(out.join("periods.csv")).unwrap();
+    assert_eq!(periods.lines().count(), 1 + 4);
+    let out = chokepoint(&["baseline", "--to", "2025", "--scenario", "nzee"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("did you mean 'nze'"),
+        "{}",
+        stderr(&out)
+    );
+}

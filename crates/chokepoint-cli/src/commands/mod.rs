@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub(crate) mod baseline;
 pub(crate) mod concentration;
 pub(crate) mod data;
 pub(crate) mod model;

@@ -2,6 +2,7 @@
 //! of each chain and their input coefficients, and base-year quantities by model region.
 
 pub mod base;
+pub mod baseline;
 pub mod regions;
 
 use serde::Serialize;
@@ -11,6 +12,7 @@ use crate::dataset::value::Figure;
 use crate::metrics::concentration::{ConcentrationError, ConcentrationQuery, concentration};
 
 pub use base::{BaseYearBuild, BaseYearError, build_base_year};
+pub use baseline::{Baseline, BaselineError, BaselineOptions, run_baseline};
 pub use regions::{Region, RegionMap, RuleError};
 
 /// One model region's part of a commodity's output.

@@ -1,0 +1,330 @@
+//! The baseline: the calibrated base year run quarter by quarter, demand growing along an IEA
+//! scenario and capacity along the IEA base-case supply projections.
+//!
+//! Each quarter clears as one market of all goods (quarterly quantities: a quarter of the annual
+//! curves). Between quarters, demand curves widen by the demand index of their commodity
+//! (IEA total demand in the chosen scenario, relative to the base year, linear between the
+//! IEA years) and supply curves and processing capacity by the supply index of their commodity
+//! and stage (IEA world production projection, same interpolation). Where the IEA has no path
+//! the index stays 1 (assumption `model_constant_without_projection`). Regional pipelines,
+//! inventories, stockpiles and policy events are not yet in the loop.
+
+use serde::Serialize;
+
+use chokepoint_equilibrium::{
+    Calibrated, Market, ReferenceOptions, SolveStatus, calibrate, solve_reference,
+};
+
+use crate::dataset::Dataset;
+use crate::dataset::tables::{Case, EntityKind, Metric};
+use crate::metrics::concentration::source_family;
+
+use super::{BaseYearError, RegionMap, build_base_year};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineOptions {
+    /// Last year to run (through its fourth quarter).
+    pub to_year: i32,
+    /// IEA demand scenario id of `demand.csv` (`steps`, `aps`, `nze`).
+    pub scenario: String,
+}
+
+/// One region and good in one quarter. Quantities are per quarter, in the good's model unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodRow {
+    /// `2025Q1`.
+    pub period: String,
+    /// Model region id.
+    pub region: String,
+    /// Good id.
+    pub good: String,
+    /// Price (currency per unit), absent where nothing pins it.
+    pub price: Option<f64>,
+    /// Primary supply plus processing output.
+    pub production: f64,
+    /// Final consumption.
+    pub consumption: f64,
+    /// Arrivals by route.
+    pub imports: f64,
+    /// Departures by route.
+    pub exports: f64,
+    /// Demand at the base-year price minus consumption, when positive.
+    pub shortfall: f64,
+}
+
+/// How one quarter's clearing went.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodStatus {
+    /// `2025Q1`.
+    pub period: String,
+    /// Solve outcome.
+    pub status: SolveStatus,
+    /// Largest balance/complementarity violation of the solution.
+    pub max_violation: f64,
+}
+
+/// The baseline run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Baseline {
+    /// Demand scenario used.
+    pub scenario: String,
+    /// Per quarter: status.
+    pub periods: Vec<PeriodStatus>,
+    /// Per quarter, region and good: prices and quantities.
+    pub rows: Vec<PeriodRow>,
+    /// Remarks (goods without an IEA path, ...).
+    pub notes: Vec<String>,
+}
+
+/// Why a baseline cannot run.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BaselineError {
+    /// The base year cannot be assembled.
+    #[error("{0}")]
+    BaseYear(#[from] BaseYearError),
+    /// The base year cannot be calibrated.
+    #[error("calibration: {0}")]
+    Calibration(String),
+    /// An option is out of range.
+    #[error("{0}")]
+    Options(String),
+}
+
+/// A piecewise-linear index through (year, value) points, relative to `base_year`.
+#[derive(Debug, Clone, PartialEq)]
+struct Path {
+    points: Vec<(f64, f64)>,
+}
+
+impl Path {
+    fn value(&self, year: f64) -> f64 {
+        let p = &self.points;
+        if p.is_empty() {
+            return 1.0;
+        }
+        if year <= p[0].0 {
+            return p[0].1;
+        }
+        for w in p.windows(2) {
+            if year <= w[1].0 {
+                let t = (year - w[0].0) / (w[1].0 - w[0].0);
+                return w[0].1 + t * (w[1].1 - w[0].1);
+            }
+        }
+        p[p.len() - 1].1
+    }
+
+    /// The path divided by its value at `year` (so it is 1 there).
+    fn relative_to(mut self, year: f64) -> Self {
+        let v = self.value(year);
+        if v > 0.0 {
+            for point in &mut self.points {
+                point.1 /= v;
+            }
+        }
+        self
+    }
+}
+
+/// IEA total demand of a commodity in a scenario (base year 2023 plus the scenario's years).
+fn demand_path(ds: &Dataset, commodity: &str, scenario: &str) -> Option<Path> {
+    let mut points: Vec<(f64, f64)> = ds
+        .demand
+        .iter()
+        .filter(|r| {
+            r.commodity_id == commodity
+                && r.sector_id == "total"
+                && (r.scenario == scenario || r.scenario == "base_year")
+        })
+        .filter_map(|r| Some((f64::from(r.year), r.value?)))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (points.len() >= 2).then_some(Path { points })
+}
+
+/// IEA world production of a commodity and stage: 2023 actual plus base-case projections.
+fn supply_path(ds: &Dataset, commodity: &str, stage: &str) -> Option<Path> {
+    let mut points: Vec<(f64, f64)> = ds
+        .supply
+        .iter()
+        .filter(|r| {
+            r.commodity_id == commodity
+                && r.stage_id == stage
+                && r.metric == Metric::Production
+                && r.entity_kind == EntityKind::World
+                && source_family(&r.source_id) == "iea_cmde2024_supply"
+                && matches!(r.case, Case::Actual | Case::ProjectionBaseCase)
+        })
+        .filter_map(|r| Some((f64::from(r.year), r.value?)))
+        .collect();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (points.len() >= 2).then_some(Path { points })
+}
+
+/// The base year, calibrated, and the growth paths of every good.
+struct Model {
+    calibrated: Calibrated,
+    base: chokepoint_equilibrium::BaseYear,
+    demand: Vec<Path>,
+    supply: Vec<Path>,
+    notes: Vec<String>,
+}
+
+fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, BaselineError> {
+    let build = build_base_year(ds, map)?;
+    let calibrated =
+        calibrate(&build.base).map_err(|e| BaselineError::Calibration(e.to_string()))?;
+    let base_year = f64::from(
+        ds.assumption("default_year")
+            .map_err(|e| BaselineError::Options(e.to_string()))? as i32,
+    );
+    let mut notes = build.notes.clone();
+    let mut demand = Vec::new();
+    let mut supply = Vec::new();
+    for good in &build.base.goods {
+        let g = ds.goods.iter().find(|x| &x.good_id == good);
+        let (commodity, stage) =
+            g.map_or(("", ""), |g| (g.commodity_id.as_str(), g.stage_id.as_str()));
+        match demand_path(ds, commodity, scenario) {
+            Some(p) => demand.push(p.relative_to(base_year)),
+            None => {
+                notes.push(format!(
+                    "{good}: no IEA demand path for {commodity}; demand held at the base year \
+                     (model_constant_without_projection)"
+                ));
+                demand.push(Path { points: Vec::new() });
+            }
+        }
+        match supply_path(ds, commodity, stage) {
+            Some(p) => supply.push(p.relative_to(base_year)),
+            None => {
+                notes.push(format!(
+                    "{good}: no IEA supply projection for {commodity}/{stage}; capacity held at \
+                     the base year (model_constant_without_projection)"
+                ));
+                supply.push(Path { points: Vec::new() });
+            }
+        }
+    }
+    Ok(Model {
+        calibrated,
+        base: build.base,
+        demand,
+        supply,
+        notes,
+    })
+}
+
+/// The market of one quarter: annual curves scaled to a quarter and by the growth indices.
+fn quarter_market(m: &Model, year: f64) -> Market {
+    const QUARTERS: f64 = 4.0;
+    let mut market = m.calibrated.market.clone();
+    for s in &mut market.supply {
+        let h = m.supply[s.good].value(year);
+        // q(p) × h / 4: the slope of p(q) is multiplied by 4 / h.
+        s.slope *= QUARTERS / h;
+        s.capacity = s.capacity.map(|c| c * h / QUARTERS);
+    }
+    for d in &mut market.demand {
+        let g = m.demand[d.good].value(year);
+        d.slope *= QUARTERS / g;
+        d.capacity = d.capacity.map(|c| c * g / QUARTERS);
+    }
+    for p in &mut market.processes {
+        let h = m.supply[p.output].value(year);
+        p.capacity = p.capacity.map(|c| c * h / QUARTERS);
+    }
+    market
+}
+
+/// Runs the baseline from the first quarter after the base year to `to_year` Q4.
+pub fn run_baseline(
+    ds: &Dataset,
+    map: &RegionMap,
+    options: &BaselineOptions,
+) -> Result<Baseline, BaselineError> {
+    let base_year = ds
+        .assumption("default_year")
+        .map_err(|e| BaselineError::Options(e.to_string()))? as i32;
+    if options.to_year <= base_year {
+        return Err(BaselineError::Options(format!(
+            "--to {} is not after the base year {base_year}",
+            options.to_year
+        )));
+    }
+    let scenarios: std::collections::BTreeSet<&str> = ds
+        .demand
+        .iter()
+        .map(|r| r.scenario.as_str())
+        .filter(|s| *s != "base_year")
+        .collect();
+    if !scenarios.contains(options.scenario.as_str()) {
+        return Err(BaselineError::Options(
+            crate::LookupError::unknown("demand scenario", &options.scenario, scenarios)
+                .to_string(),
+        ));
+    }
+    let m = model(ds, map, &options.scenario)?;
+    let nr = m.base.regions.len();
+    let mut rows = Vec::new();
+    let mut periods = Vec::new();
+    for year in base_year + 1..=options.to_year {
+        for q in 1..=4 {
+            let period = format!("{year}Q{q}");
+            // Mid-quarter, in years.
+            let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
+            let market = quarter_market(&m, t);
+            let sol = match solve_reference(&market, &ReferenceOptions::default()) {
+                Ok(s) => s,
+                Err(e) => return Err(BaselineError::Calibration(format!("{e:?}"))),
+            };
+            periods.push(PeriodStatus {
+                period: period.clone(),
+                status: sol.status,
+                max_violation: sol.max_violation,
+            });
+            if sol.status != SolveStatus::Optimal {
+                continue;
+            }
+            let produced = sol.node_production(&market);
+            let consumed = sol.node_demand(&market);
+            let mut imports = vec![0.0; market.nodes()];
+            let mut exports = vec![0.0; market.nodes()];
+            for (r, x) in market.routes.iter().zip(&sol.flows) {
+                exports[market.node(r.from, r.good)] += x;
+                imports[market.node(r.to, r.good)] += x;
+            }
+            let mut base_demand = vec![0.0; market.nodes()];
+            for n in &m.base.nodes {
+                base_demand[market.node(n.region, n.good)] +=
+                    n.consumption * m.demand[n.good].value(t) / 4.0;
+            }
+            for g in 0..m.base.goods.len() {
+                for r in 0..nr {
+                    let i = market.node(r, g);
+                    if produced[i] == 0.0 && consumed[i] == 0.0 && imports[i] == 0.0 {
+                        continue;
+                    }
+                    rows.push(PeriodRow {
+                        period: period.clone(),
+                        region: m.base.regions[r].clone(),
+                        good: m.base.goods[g].clone(),
+                        price: sol.prices[i].is_finite().then_some(sol.prices[i]),
+                        production: produced[i],
+                        consumption: consumed[i],
+                        imports: imports[i],
+                        exports: exports[i],
+                        shortfall: (base_demand[i] - consumed[i]).max(0.0),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Baseline {
+        scenario: options.scenario.clone(),
+        periods,
+        rows,
+        notes: m.notes,
+    })
+}
