@@ -2,32 +2,15 @@
 //! model region within 1 percentage point, and prices whose production-weighted means are the
 //! reference prices.
 
-use std::path::Path;
+mod common;
 
 use chokepoint_core::Dataset;
-use chokepoint_core::dataset::EMBEDDED_FILES;
 use chokepoint_core::world::{RegionMap, build_base_year};
 use chokepoint_equilibrium::{ReferenceOptions, SolveStatus, calibrate, solve_reference};
 
-/// The dataset with the coarse region file: the same data, fewer routes, a quick solve.
-fn minimal() -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    for (file, text) in EMBEDDED_FILES {
-        let path = dir.path().join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let minimal = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/model/regions_minimal.csv"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("model/regions.csv"), minimal).unwrap();
-    Dataset::load_dir(dir.path()).unwrap()
-}
-
 #[test]
 fn the_calibrated_base_year_reproduces_production_shares_and_prices() {
-    let ds = minimal();
+    let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
     let build = build_base_year(&ds, &map).unwrap();
     let base = &build.base;

@@ -1,28 +1,12 @@
 //! The baseline runs quarter by quarter: every quarter clears and balances, demand at the base
 //! price follows the IEA scenario, and scarcity shows up as prices and shortfalls.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+mod common;
 
-use chokepoint_core::Dataset;
-use chokepoint_core::dataset::EMBEDDED_FILES;
+use std::collections::BTreeMap;
+
 use chokepoint_core::world::{BaselineOptions, RegionMap, run_baseline};
 use chokepoint_equilibrium::SolveStatus;
-
-fn minimal() -> Dataset {
-    let dir = tempfile::tempdir().unwrap();
-    for (file, text) in EMBEDDED_FILES {
-        let path = dir.path().join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    let minimal = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/model/regions_minimal.csv"),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("model/regions.csv"), minimal).unwrap();
-    Dataset::load_dir(dir.path()).unwrap()
-}
 
 /// World totals per (year, good) of a baseline: (consumption, shortfall, volume-weighted price).
 fn yearly(b: &chokepoint_core::world::Baseline) -> BTreeMap<(String, String), (f64, f64, f64)> {
@@ -45,7 +29,7 @@ fn yearly(b: &chokepoint_core::world::Baseline) -> BTreeMap<(String, String), (f
 
 #[test]
 fn every_quarter_to_2030_clears_and_balances() {
-    let ds = minimal();
+    let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
     let opts = BaselineOptions {
         to_year: 2030,
@@ -74,7 +58,7 @@ fn every_quarter_to_2030_clears_and_balances() {
 
 #[test]
 fn quarterly_quantities_are_a_quarter_of_the_year() {
-    let ds = minimal();
+    let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
     let b = run_baseline(
         &ds,
@@ -99,7 +83,7 @@ fn quarterly_quantities_are_a_quarter_of_the_year() {
 
 #[test]
 fn options_are_checked() {
-    let ds = minimal();
+    let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
     let err = run_baseline(
         &ds,

@@ -1,6 +1,8 @@
 //! The embedded dataset: it loads, it is valid, it keeps withheld values withheld, it agrees
 //! with USGS MCS 2025 table 5, and a broken copy is reported with file:line:col and a hint.
 
+mod common;
+
 use std::path::Path;
 
 use chokepoint_core::dataset::EMBEDDED_FILES;
@@ -301,14 +303,6 @@ fn countries_are_iso_and_supply_entities_match_their_kind() {
 
 // --- A user's edited copy ----------------------------------------------------------------------
 
-fn export_to(dir: &Path) {
-    for (file, text) in EMBEDDED_FILES {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
-
 /// Replaces the `field`-th cell of the first data row whose first cell is `first` and that
 /// contains `containing`; returns the 1-based line number.
 fn edit_cell(path: &Path, containing: &str, field: usize, new: &str) -> u32 {
@@ -328,7 +322,7 @@ fn edit_cell(path: &Path, containing: &str, field: usize, new: &str) -> u32 {
 #[test]
 fn an_exported_copy_loads_like_the_embedded_one() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let copy = Dataset::load_dir(dir.path()).unwrap();
     let embedded = ds();
     assert_eq!(copy.supply.len(), embedded.supply.len());
@@ -338,7 +332,7 @@ fn an_exported_copy_loads_like_the_embedded_one() {
 #[test]
 fn broken_copy_reports_every_problem_with_place_and_hint() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let supply = dir.path().join("supply.csv");
     // A withheld marker typed into the value column of a cobalt row (column 8).
     let line_w = edit_cell(&supply, "cobalt,mining,COD,country,2024", 7, "W");
@@ -381,7 +375,7 @@ fn broken_copy_reports_every_problem_with_place_and_hint() {
 #[test]
 fn status_and_value_must_agree() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let supply = dir.path().join("supply.csv");
     // A withheld status with a number is refused: a withheld figure is never a number.
     let text = std::fs::read_to_string(&supply).unwrap();
@@ -410,7 +404,7 @@ fn status_and_value_must_agree() {
 #[test]
 fn wrong_header_and_missing_table_are_located() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let units = dir.path().join("units.csv");
     let text = std::fs::read_to_string(&units).unwrap();
     std::fs::write(&units, text.replacen("to_base", "factor", 1)).unwrap();

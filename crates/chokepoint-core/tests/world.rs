@@ -1,10 +1,11 @@
 //! The world model's structure: model regions from data rules, chains of goods, and base-year
 //! output by model region.
 
+mod common;
+
 use std::path::Path;
 
 use chokepoint_core::Dataset;
-use chokepoint_core::dataset::EMBEDDED_FILES;
 use chokepoint_core::dataset::tables::Metric;
 use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration};
 use chokepoint_core::metrics::t5::USGS_WORLD_SOURCE;
@@ -12,14 +13,6 @@ use chokepoint_core::world::{RegionMap, production_by_region};
 
 fn ds() -> Dataset {
     Dataset::embedded().unwrap_or_else(|e| panic!("embedded dataset is invalid:\n{e}"))
-}
-
-fn export_to(dir: &Path) {
-    for (file, text) in EMBEDDED_FILES {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
 }
 
 #[test]
@@ -84,7 +77,7 @@ fn regional_output_adds_up_the_member_countries() {
 #[test]
 fn merging_regions_is_an_edit_of_the_data() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let minimal = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/model/regions_minimal.csv"),
     )
@@ -110,7 +103,7 @@ fn merging_regions_is_an_edit_of_the_data() {
 #[test]
 fn broken_region_rules_are_located() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     // Before the rest-of-world row: Japan named a second time, and a typo in an ISO code.
     let path = dir.path().join("model/regions.csv");
     let text = std::fs::read_to_string(&path).unwrap();
@@ -150,7 +143,7 @@ fn broken_region_rules_are_located() {
 #[test]
 fn a_region_file_without_rest_of_world_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let path = dir.path().join("model/regions.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let kept: Vec<&str> = text.lines().filter(|l| !l.contains(",*,")).collect();
@@ -187,7 +180,7 @@ fn the_chains_form_an_acyclic_graph_of_known_goods() {
 #[test]
 fn a_cycle_of_inputs_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    export_to(dir.path());
+    common::export_to(dir.path());
     let ds = ds();
     let link = &ds.inputs[0];
     let path = dir.path().join("model/inputs.csv");
