@@ -106,3 +106,69 @@ fn options_are_checked() {
     .unwrap_err();
     assert!(err.to_string().contains("did you mean 'steps'"), "{err}");
 }
+
+#[test]
+fn demand_at_base_prices_follows_the_iea_path() {
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let b = run_baseline(
+        &ds,
+        &map,
+        &BaselineOptions {
+            to_year: 2040,
+            scenario: "steps".into(),
+        },
+    )
+    .unwrap();
+    // IEA STEPS total copper demand (demand.csv): 2023 base year, 2030, 2035, 2040; the model's
+    // base year is 2024, linear in between.
+    let iea = |year: i32| {
+        ds.demand
+            .iter()
+            .find(|r| {
+                r.commodity_id == "copper"
+                    && r.sector_id == "total"
+                    && r.year == year
+                    && (r.scenario == "steps" || r.scenario == "base_year")
+            })
+            .and_then(|r| r.value)
+            .unwrap()
+    };
+    let d2024 = iea(2023) + (iea(2030) - iea(2023)) / 7.0;
+    let base: f64 = {
+        let build = chokepoint_core::world::build_base_year(&ds, &map).unwrap();
+        let g = build
+            .base
+            .goods
+            .iter()
+            .position(|x| x == "cu_cathode")
+            .unwrap();
+        build
+            .base
+            .nodes
+            .iter()
+            .filter(|n| n.good == g)
+            .map(|n| n.consumption)
+            .sum()
+    };
+    for (year, target) in [(2030, iea(2030)), (2035, iea(2035)), (2040, iea(2040))] {
+        // Demand at base prices in the year = consumption + shortfall wherever demand is not
+        // fully met; the year's four mid-quarter indices average to the mid-year index.
+        let at_base: f64 = b
+            .rows
+            .iter()
+            .filter(|r| r.good == "cu_cathode" && r.period.starts_with(&year.to_string()))
+            .map(|r| r.consumption + r.shortfall)
+            .sum();
+        let path = target / d2024;
+        let next = if year < 2040 { iea(year + 5) } else { target };
+        // Mid-year of `year` sits half a year past the IEA point: allow that drift.
+        let drift = ((next - target) / 5.0 * 0.5 / d2024).abs();
+        assert!(
+            (at_base / base - path).abs() <= drift + 0.02,
+            "{year}: demand index {} vs IEA {}",
+            at_base / base,
+            path
+        );
+    }
+}
