@@ -17,10 +17,13 @@
 //! Quotas and export-share caps couple routes; they are priced by an outer Lagrangian loop
 //! (their shadow prices add to the wedges of their routes, and a share cap's shadow price
 //! times the share adds to its producers' price), each multiplier found exactly by regula
-//! falsi on a monotone piecewise-linear function. Goods without processing are independent
-//! markets and clear one by one. Markets the method does not cover (processing, flat steps
-//! without a capacity) go to the reference path, as does any solve that hits an iteration
-//! guard; [`Solution::solver`] says which path produced a solution.
+//! falsi on a monotone piecewise-linear function. A single-input process is one more edge, from
+//! its input node to its output node with a gain (units of input per unit of output): within a
+//! tree every price is then factor·level + offset, the tree equation weighs each node's excess
+//! by its factor, and flows follow from factor-weighted subtree sums (a generalised network).
+//! Markets the method does not cover (processes with several inputs, flat steps without a
+//! capacity) go to the reference path, as does any solve that hits a guard;
+//! [`Solution::solver`] says which path produced a solution.
 
 use crate::model::Market;
 use crate::reference::{ReferenceOptions, solve_reference};
@@ -83,22 +86,35 @@ struct Step {
     index: usize,
 }
 
-/// One good's network, prepared once and reused across solves.
+/// What an edge of the network is in the market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EdgeKind {
+    /// A route (index into `Market::routes`): moves a good between regions.
+    Route(usize),
+    /// A single-input process (index into `Market::processes`): turns `gain` units of the
+    /// input good into one unit of the output good in one region.
+    Process(usize),
+}
+
+/// The whole market as one network, prepared once and reused across solves. Nodes are the
+/// market's (region, good) nodes; an edge from `tail` to `head` with activity x takes
+/// `gain`·x from the tail and adds x to the head; its dual constraint is
+/// p_head − gain·p_tail ≤ wedge (equality while it is in the working set).
 #[derive(Debug, Clone)]
 struct Net {
-    good: usize,
-    /// Market route indices (not banned) of this good.
-    routes: Vec<usize>,
-    /// (from, to) of each of `routes`.
+    edges: Vec<EdgeKind>,
+    /// (tail, head) node of each edge.
     ends: Vec<(usize, usize)>,
-    /// Cost + tariff of each of `routes` (set by `load`).
+    /// Input units per unit of activity: 1 for routes, the input coefficient for processes.
+    gain: Vec<f64>,
+    /// Cost + tariff of a route, unit cost of a process (set by `load`).
     base_wedge: Vec<f64>,
-    /// Capacity of each of `routes`, ∞ when none (set by `load`).
+    /// Capacity of each edge, ∞ when none (set by `load`).
     cap: Vec<f64>,
     state: Vec<RouteState>,
-    /// Steps per region.
+    /// Steps per node.
     steps: Vec<Vec<Step>>,
-    /// Fixed demand per region.
+    /// Fixed demand per node.
     fixed: Vec<f64>,
     /// Last working-set prices (warm start), valid when `warm`.
     prices: Vec<f64>,
@@ -109,6 +125,8 @@ struct Net {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     comp: Vec<usize>,
+    /// p = factor·level + offset within a tree.
+    factor: Vec<f64>,
     offset: Vec<f64>,
     order: Vec<usize>,
     parent_route: Vec<usize>,
@@ -126,7 +144,6 @@ struct Scratch {
     comp_unsolvable: Vec<i8>,
     why: &'static str,
     wedge: Vec<f64>,
-    node_shift: Vec<f64>,
 }
 
 /// The result of one network solve.
@@ -172,10 +189,10 @@ fn shape(m: &Market) -> (usize, usize, usize, usize, usize, usize, usize) {
     )
 }
 
-/// Whether the fast path covers a market: no processing, and every perfectly elastic step
-/// has a capacity.
+/// Whether the fast path covers a market: every process has a single input, and every
+/// perfectly elastic step has a capacity.
 pub fn fast_path_covers(market: &Market) -> bool {
-    market.processes.is_empty()
+    market.processes.iter().all(|p| p.inputs.len() == 1)
         && market
             .supply
             .iter()
@@ -199,33 +216,40 @@ pub fn solve(market: &Market) -> Result<Solution, Vec<crate::ModelError>> {
 impl FastSolver {
     /// Prepares a solver for markets shaped like `market` (which should be valid).
     pub fn new(market: &Market, options: FastOptions) -> Self {
-        let nr = market.regions.len();
-        let nets = (0..market.goods.len())
-            .map(|g| {
-                let routes: Vec<usize> = market
-                    .routes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| r.good == g && !r.banned)
-                    .map(|(i, _)| i)
-                    .collect();
-                Net {
-                    good: g,
-                    state: vec![RouteState::Zero; routes.len()],
-                    ends: routes
-                        .iter()
-                        .map(|&r| (market.routes[r].from, market.routes[r].to))
-                        .collect(),
-                    base_wedge: vec![0.0; routes.len()],
-                    cap: vec![f64::INFINITY; routes.len()],
-                    routes,
-                    steps: vec![Vec::new(); nr],
-                    fixed: vec![0.0; nr],
-                    prices: vec![0.0; nr],
-                    warm: false,
-                }
-            })
-            .collect();
+        let n = market.nodes();
+        let mut edges = Vec::new();
+        let mut ends = Vec::new();
+        let mut gain = Vec::new();
+        for (i, r) in market.routes.iter().enumerate() {
+            if !r.banned {
+                edges.push(EdgeKind::Route(i));
+                ends.push((market.node(r.from, r.good), market.node(r.to, r.good)));
+                gain.push(1.0);
+            }
+        }
+        for (i, p) in market.processes.iter().enumerate() {
+            if let [(input, coefficient)] = p.inputs[..] {
+                edges.push(EdgeKind::Process(i));
+                ends.push((
+                    market.node(p.region, input),
+                    market.node(p.region, p.output),
+                ));
+                gain.push(coefficient);
+            }
+        }
+        let m = edges.len();
+        let nets = vec![Net {
+            edges,
+            ends,
+            gain,
+            base_wedge: vec![0.0; m],
+            cap: vec![f64::INFINITY; m],
+            state: vec![RouteState::Zero; m],
+            steps: vec![Vec::new(); n],
+            fixed: vec![0.0; n],
+            prices: vec![0.0; n],
+            warm: false,
+        }];
         Self {
             nets,
             quota_lambda: vec![0.0; market.quotas.len()],
@@ -276,40 +300,48 @@ impl FastSolver {
         sol
     }
 
-    /// Copies the steps of `market` into the per-good networks.
+    /// Copies the steps, fixed demands, edge wedges and capacities of `market` into the
+    /// network.
     fn load(&mut self, market: &Market) {
         for net in &mut self.nets {
             for s in &mut net.steps {
                 s.clear();
             }
             net.fixed.iter_mut().for_each(|f| *f = 0.0);
-        }
-        for (k, s) in market.supply.iter().enumerate() {
-            self.nets[s.good].steps[s.region].push(Step {
-                supply: true,
-                intercept: s.intercept,
-                slope: s.slope,
-                cap: s.capacity.unwrap_or(f64::INFINITY),
-                index: k,
-            });
-        }
-        for (k, d) in market.demand.iter().enumerate() {
-            self.nets[d.good].steps[d.region].push(Step {
-                supply: false,
-                intercept: d.intercept,
-                slope: d.slope,
-                cap: d.capacity.unwrap_or(f64::INFINITY),
-                index: k,
-            });
-        }
-        for d in &market.fixed_demand {
-            self.nets[d.good].fixed[d.region] += d.quantity;
-        }
-        for net in &mut self.nets {
-            for (k, &r) in net.routes.iter().enumerate() {
-                let route = &market.routes[r];
-                net.base_wedge[k] = route.cost + route.tariff;
-                net.cap[k] = route.capacity.unwrap_or(f64::INFINITY);
+            for (k, s) in market.supply.iter().enumerate() {
+                net.steps[market.node(s.region, s.good)].push(Step {
+                    supply: true,
+                    intercept: s.intercept,
+                    slope: s.slope,
+                    cap: s.capacity.unwrap_or(f64::INFINITY),
+                    index: k,
+                });
+            }
+            for (k, d) in market.demand.iter().enumerate() {
+                net.steps[market.node(d.region, d.good)].push(Step {
+                    supply: false,
+                    intercept: d.intercept,
+                    slope: d.slope,
+                    cap: d.capacity.unwrap_or(f64::INFINITY),
+                    index: k,
+                });
+            }
+            for d in &market.fixed_demand {
+                net.fixed[market.node(d.region, d.good)] += d.quantity;
+            }
+            for (k, edge) in net.edges.iter().enumerate() {
+                let (wedge, cap) = match *edge {
+                    EdgeKind::Route(r) => {
+                        let route = &market.routes[r];
+                        (route.cost + route.tariff, route.capacity)
+                    }
+                    EdgeKind::Process(i) => {
+                        let p = &market.processes[i];
+                        (p.cost, p.capacity)
+                    }
+                };
+                net.base_wedge[k] = wedge;
+                net.cap[k] = cap.unwrap_or(f64::INFINITY);
             }
         }
     }
@@ -586,6 +618,26 @@ impl FastSolver {
                 sol.route_shadow[i] = (gap - wedge).max(0.0);
             }
         }
+        // A plant at capacity earns its margin over cost as the capacity's shadow price
+        // (licences earned by its output count as part of the margin).
+        let mut licence = vec![0.0; market.nodes()];
+        for (c, l) in market.export_shares.iter().zip(&sol.share_shadow) {
+            licence[market.node(c.region, c.good)] += c.share * l;
+        }
+        for (i, p) in market.processes.iter().enumerate() {
+            sol.process_shadow[i] = 0.0;
+            if let Some(cap) = p.capacity
+                && sol.activity[i] >= cap - 1e-9 * cap.max(1.0)
+            {
+                let out = market.node(p.region, p.output);
+                let inputs: f64 = p
+                    .inputs
+                    .iter()
+                    .map(|&(g, c)| c * sol.prices[market.node(p.region, g)])
+                    .sum();
+                sol.process_shadow[i] = (sol.prices[out] + licence[out] - inputs - p.cost).max(0.0);
+            }
+        }
         sol.welfare = welfare(market, &sol);
         sol.max_violation = check(market, &sol);
         if sol.max_violation > self.options.check_tolerance {
@@ -609,7 +661,14 @@ fn excess_usage(market: &Market, sol: &Solution, j: usize, nq: usize) -> f64 {
             .zip(&sol.supply)
             .filter(|(s, _)| s.region == c.region && s.good == c.good)
             .map(|(_, q)| q)
-            .sum();
+            .sum::<f64>()
+            + market
+                .processes
+                .iter()
+                .zip(&sol.activity)
+                .filter(|(p, _)| p.region == c.region && p.output == c.good)
+                .map(|(_, y)| y)
+                .sum::<f64>();
         exports - c.share * production
     }
 }
@@ -690,7 +749,8 @@ fn step_excess(s: &Step, p: f64, shift: f64) -> f64 {
     }
 }
 
-/// One good: the primal active-set method in prices over a forest of active routes.
+/// The primal active-set method in prices over a forest of active edges (routes and
+/// single-input processes), for fixed quota and licence multipliers.
 #[allow(clippy::too_many_arguments)]
 fn network_solve(
     net: &mut Net,
@@ -704,40 +764,38 @@ fn network_solve(
     sol: &mut Solution,
 ) -> NetOutcome {
     stats.network_solves += 1;
-    let n = market.regions.len();
-    let g = net.good;
     let mut wedge = std::mem::take(&mut sc.wedge);
     wedge.clear();
     wedge.extend(
-        net.routes
+        net.edges
             .iter()
             .zip(&net.base_wedge)
-            .map(|(&r, &w)| w + wedge_extra[r]),
+            .map(|(e, &w)| match *e {
+                EdgeKind::Route(r) => w + wedge_extra[r],
+                // A licence earned per unit of output lowers what the plant needs from the price.
+                EdgeKind::Process(i) => {
+                    let p = &market.processes[i];
+                    w - shift[market.node(p.region, p.output)]
+                }
+            }),
     );
     let cap = std::mem::take(&mut net.cap);
-    let mut node_shift = std::mem::take(&mut sc.node_shift);
-    node_shift.clear();
-    node_shift.extend((0..n).map(|i| shift[market.node(i, g)]));
     let outcome = active_set(
-        net,
-        market,
-        &wedge,
-        &cap,
-        &node_shift,
-        scale,
-        options,
-        sc,
-        stats,
-        sol,
+        net, market, &wedge, &cap, shift, scale, options, sc, stats, sol,
     );
     net.cap = cap;
     sc.wedge = wedge;
-    sc.node_shift = node_shift;
     outcome
 }
 
+/// p_head − gain·p_tail for edge `k` at prices `p`.
+fn edge_gap(net: &Net, k: usize, p: &[f64]) -> f64 {
+    let (a, b) = net.ends[k];
+    p[b] - net.gain[k] * p[a]
+}
+
 /// The active-set iterations of [`network_solve`].
-// Loops index several parallel per-route and per-node arrays at once.
+// Loops index several parallel per-edge and per-node arrays at once.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn active_set(
     net: &mut Net,
@@ -751,8 +809,8 @@ fn active_set(
     stats: &mut FastStats,
     sol: &mut Solution,
 ) -> NetOutcome {
-    let n = market.regions.len();
-    let nr = net.routes.len();
+    let n = net.steps.len();
+    let m = net.edges.len();
     let tol_p = options.tolerance * scale.price;
     let tol_q = 1e-9 * scale.quantity;
     let big = 1e7 * scale.price;
@@ -769,11 +827,19 @@ fn active_set(
         }
     }
     if !started {
+        if wedge.iter().any(|&w| w < 0.0) {
+            // Zero prices are not a feasible start (a licence worth more than a plant's cost).
+            sc.why = "no feasible cold start";
+            return NetOutcome::GaveUp;
+        }
         net.state.iter_mut().for_each(|s| *s = RouteState::Zero);
+        // A feasible cold start: every edge slack. Routes have wedges ≥ 0, so equal prices
+        // do; a process edge needs p_out − gain·p_in ≤ cost, which zero prices satisfy when
+        // costs are ≥ 0 (validated).
         sc.p.iter_mut().for_each(|p| *p = 0.0);
     }
 
-    let limit = options.steps_per_element * (n + nr) + 50;
+    let limit = options.steps_per_element * (n + m) + 50;
     // A warm start has just computed the minimiser of its working set.
     let mut fresh = started;
     for _ in 0..limit {
@@ -781,13 +847,12 @@ fn active_set(
             let _ = working_set_minimiser(net, wedge, cap, node_shift, big, sc, stats);
         }
         fresh = false;
-        // Step from p towards p*, stopping at the first blocking route.
+        // Step from p towards p*, stopping at the first blocking edge.
         let mut t_block = 1.0;
         let mut blocking = None;
-        for k in 0..nr {
-            let (a, b) = net.ends[k];
-            let gap0 = sc.p[b] - sc.p[a];
-            let gap1 = sc.pstar[b] - sc.pstar[a];
+        for k in 0..m {
+            let gap0 = edge_gap(net, k, &sc.p);
+            let gap1 = edge_gap(net, k, &sc.pstar);
             match net.state[k] {
                 RouteState::Zero if gap1 > wedge[k] + tol_p => {
                     let t = ((wedge[k] - gap0) / (gap1 - gap0)).clamp(0.0, 1.0);
@@ -812,10 +877,10 @@ fn active_set(
             }
             let (a, b) = net.ends[k];
             if sc.comp[a] == sc.comp[b] {
-                // Within a tree price gaps are fixed, so a route there cannot become
-                // blocking from a feasible point; if it does, numbers have drifted.
+                // Within a tree the gap of an edge is fixed unless the edge closes a cycle of
+                // processes whose gains do not cancel; that case is left to the reference.
                 net.warm = false;
-                sc.why = "blocking route inside a tree";
+                sc.why = "blocking edge inside a tree";
                 return NetOutcome::GaveUp;
             }
             net.state[k] = RouteState::Basic;
@@ -828,10 +893,10 @@ fn active_set(
             net.warm = false;
             return NetOutcome::Infeasible;
         }
-        // Multipliers: flows on working routes.
+        // Multipliers: activities of working edges.
         let mut worst = 0.0;
         let mut chosen = None;
-        for k in 0..nr {
+        for k in 0..m {
             if net.state[k] != RouteState::Basic {
                 continue;
             }
@@ -865,8 +930,7 @@ fn active_set(
 /// Whether the working-set minimiser is a feasible start for the current wedges.
 fn feasible_start(net: &Net, wedge: &[f64], p: &[f64], tol: f64) -> bool {
     net.state.iter().enumerate().all(|(k, state)| {
-        let (a, b) = net.ends[k];
-        let gap = p[b] - p[a];
+        let gap = edge_gap(net, k, p);
         match state {
             RouteState::Zero => gap <= wedge[k] + tol,
             RouteState::Upper => gap >= wedge[k] - tol,
@@ -875,10 +939,10 @@ fn feasible_start(net: &Net, wedge: &[f64], p: &[f64], tol: f64) -> bool {
     })
 }
 
-/// Minimises over the working set: builds the forest of basic routes, solves each tree's
-/// price level, and computes flows on basic routes. Returns whether some tree has no
-/// solution (its prices are then ±`big`).
-// Loops index several parallel per-route and per-node arrays at once.
+/// Minimises over the working set: builds the forest of basic edges, solves each tree's
+/// price level, and computes the activities of basic edges. Returns whether some tree has
+/// no solution (its prices are then ±`big`).
+// Loops index several parallel per-edge and per-node arrays at once.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn working_set_minimiser(
     net: &mut Net,
@@ -891,13 +955,13 @@ fn working_set_minimiser(
 ) -> bool {
     stats.tree_solves += 1;
     let n = net.steps.len();
-    let nr = net.routes.len();
-    // Adjacency of basic routes (CSR).
+    let m = net.edges.len();
+    // Adjacency of basic edges (CSR).
     sc.adj_start.clear();
     sc.adj_start.resize(n + 1, 0);
-    for k in 0..nr {
+    for k in 0..m {
         if net.state[k] == RouteState::Basic {
-            let (a, b) = net_ends(net, k);
+            let (a, b) = net.ends[k];
             sc.adj_start[a + 1] += 1;
             sc.adj_start[b + 1] += 1;
         }
@@ -908,28 +972,30 @@ fn working_set_minimiser(
     sc.adj.clear();
     sc.adj.resize(sc.adj_start[n], (0, 0));
     let mut fill = sc.adj_start.clone();
-    for k in 0..nr {
+    for k in 0..m {
         if net.state[k] == RouteState::Basic {
-            let (a, b) = net_ends(net, k);
+            let (a, b) = net.ends[k];
             sc.adj[fill[a]] = (b, k);
             fill[a] += 1;
             sc.adj[fill[b]] = (a, k);
             fill[b] += 1;
         }
     }
-    // Fixed flows of saturated routes.
+    // Fixed activities of saturated edges: the tail gives gain·cap, the head gets cap.
     sc.fixed_out.clear();
     sc.fixed_out.resize(n, 0.0);
-    for k in 0..nr {
+    for k in 0..m {
         if net.state[k] == RouteState::Upper {
-            let (a, b) = net_ends(net, k);
-            sc.fixed_out[a] += cap[k];
+            let (a, b) = net.ends[k];
+            sc.fixed_out[a] += net.gain[k] * cap[k];
             sc.fixed_out[b] -= cap[k];
         }
     }
-    // Components by BFS; offsets p_v − p_root along wedges.
+    // Components by BFS; in a tree every price is factor·level + offset.
     sc.comp.clear();
     sc.comp.resize(n, usize::MAX);
+    sc.factor.clear();
+    sc.factor.resize(n, 1.0);
     sc.offset.clear();
     sc.offset.resize(n, 0.0);
     sc.parent_route.clear();
@@ -954,13 +1020,16 @@ fn working_set_minimiser(
                 if sc.comp[v] == usize::MAX {
                     sc.comp[v] = c;
                     sc.parent_route[v] = k;
-                    let (a, _) = net_ends(net, k);
-                    // Route a→b basic: p_b − p_a = wedge.
-                    sc.offset[v] = if a == u {
-                        sc.offset[u] + wedge[k]
+                    let (tail, _) = net.ends[k];
+                    let g = net.gain[k];
+                    // Edge tail→head basic: p_head = gain·p_tail + wedge.
+                    if tail == u {
+                        sc.factor[v] = g * sc.factor[u];
+                        sc.offset[v] = g * sc.offset[u] + wedge[k];
                     } else {
-                        sc.offset[u] - wedge[k]
-                    };
+                        sc.factor[v] = sc.factor[u] / g;
+                        sc.offset[v] = (sc.offset[u] - wedge[k]) / g;
+                    }
                     sc.order.push(v);
                 }
             }
@@ -984,11 +1053,12 @@ fn working_set_minimiser(
         sc.comp_unsolvable[c] = unsolvable;
         for idx in start..end {
             let v = sc.order[idx];
-            sc.pstar[v] = level + sc.offset[v];
+            sc.pstar[v] = sc.factor[v] * level + sc.offset[v];
         }
         start = end;
     }
-    // Excess at p* (flat steps at the level split by the tree solve), then subtree sums.
+    // Excess at p* (flat steps at the level split by the tree solve), then subtree sums in
+    // factor-weighted units (conserved across every edge of a tree).
     sc.excess.clear();
     sc.excess.resize(n, 0.0);
     for i in 0..n {
@@ -1000,32 +1070,35 @@ fn working_set_minimiser(
                 None => step_excess(s, sc.pstar[i], shift[i]),
             };
         }
-        sc.excess[i] = e;
+        sc.excess[i] = sc.factor[i] * e;
     }
     sc.flows.clear();
-    sc.flows.resize(nr, 0.0);
+    sc.flows.resize(m, 0.0);
     for idx in (0..sc.order.len()).rev() {
         let v = sc.order[idx];
         let k = sc.parent_route[v];
         if k == usize::MAX {
             continue;
         }
-        let (a, b) = net_ends(net, k);
+        let (tail, head) = net.ends[k];
         let sub = sc.excess[v];
-        let parent = if a == v { b } else { a };
-        // The subtree of v has `sub` to send; route a→b carries it out if v = a.
-        sc.flows[k] = if a == v { sub } else { -sub };
+        let parent = if tail == v { head } else { tail };
+        // The subtree of v has `sub` (weighted) to send. Leaving through its tail side, the
+        // edge takes gain·x from v: x = sub / (factor_v·gain); arriving at v (the head), the
+        // edge brings x: x = −sub / factor_v.
+        sc.flows[k] = if tail == v {
+            sub / (sc.factor[v] * net.gain[k])
+        } else {
+            -sub / sc.factor[v]
+        };
         sc.excess[parent] += sub;
     }
     sc.comp_unsolvable.iter().any(|&u| u != 0)
 }
 
-fn net_ends(net: &Net, k: usize) -> (usize, usize) {
-    net.ends[k]
-}
-
-/// Solves one tree's price level: Σ excess(level + offset) = 0. Returns the level and
-/// whether the equation has no solution (−1: too much supply, +1: too much demand).
+/// Solves one tree's price level: Σ factor·excess(factor·level + offset) = 0, a monotone
+/// piecewise-linear equation. Returns the level and whether the equation has no solution
+/// (−1: too much supply, +1: too much demand).
 fn tree_level(
     net: &Net,
     shift: &[f64],
@@ -1035,41 +1108,43 @@ fn tree_level(
     end: usize,
 ) -> (f64, i8) {
     sc.events.clear();
+    sc.uncapped.clear(); // uncapped demand steps: (threshold, weighted slope)
     let mut slope0 = 0.0;
     let mut base = 0.0; // constant part of G as level → −∞ (before any event)
-    sc.uncapped.clear(); // uncapped demand steps: (threshold, 1/b)
     for idx in start..end {
         let v = sc.order[idx];
-        let o = sc.offset[v];
-        base -= net.fixed[v] + sc.fixed_out[v];
+        let (a, o) = (sc.factor[v], sc.offset[v]);
+        base -= a * (net.fixed[v] + sc.fixed_out[v]);
         for (j, s) in net.steps[v].iter().enumerate() {
             let id = (idx as u32, j as u32);
             if s.supply {
-                let t1 = s.intercept - shift[v] - o;
+                let t1 = (s.intercept - shift[v] - o) / a;
                 if s.slope > 0.0 {
-                    sc.events.push((t1, 1.0 / s.slope, 0.0, id.0, id.1));
+                    let w = a * a / s.slope;
+                    sc.events.push((t1, w, 0.0, id.0, id.1));
                     if s.cap.is_finite() {
                         sc.events
-                            .push((t1 + s.slope * s.cap, -1.0 / s.slope, 0.0, id.0, id.1));
+                            .push((t1 + s.slope * s.cap / a, -w, 0.0, id.0, id.1));
                     }
                 } else {
-                    sc.events.push((t1, 0.0, s.cap, id.0, id.1));
+                    sc.events.push((t1, 0.0, a * s.cap, id.0, id.1));
                 }
             } else {
-                let t_hi = s.intercept - o;
+                let t_hi = (s.intercept - o) / a;
                 if s.slope > 0.0 {
+                    let w = a * a / s.slope;
                     if s.cap.is_finite() {
-                        base -= s.cap;
+                        base -= a * s.cap;
                         sc.events
-                            .push((t_hi - s.slope * s.cap, 1.0 / s.slope, 0.0, id.0, id.1));
+                            .push((t_hi - s.slope * s.cap / a, w, 0.0, id.0, id.1));
                     } else {
-                        slope0 += 1.0 / s.slope;
-                        sc.uncapped.push((t_hi, 1.0 / s.slope));
+                        slope0 += w;
+                        sc.uncapped.push((t_hi, w));
                     }
-                    sc.events.push((t_hi, -1.0 / s.slope, 0.0, id.0, id.1));
+                    sc.events.push((t_hi, -w, 0.0, id.0, id.1));
                 } else {
-                    base -= s.cap;
-                    sc.events.push((t_hi, 0.0, s.cap, id.0, id.1));
+                    base -= a * s.cap;
+                    sc.events.push((t_hi, 0.0, a * s.cap, id.0, id.1));
                 }
             }
         }
@@ -1088,8 +1163,8 @@ fn tree_level(
     let t0 = sc.events[0].0;
     // G just left of t0: base minus uncapped demand at t0 (linear, still on its slope).
     let mut g_left = base;
-    for &(t_hi, inv_b) in &sc.uncapped {
-        g_left -= (t_hi - t0) * inv_b;
+    for &(t_hi, w) in &sc.uncapped {
+        g_left -= (t_hi - t0) * w;
     }
     let mut slope = slope0;
     if g_left > 0.0 {
@@ -1159,15 +1234,14 @@ fn partial_fill(partial: &[(usize, usize, f64)], node: usize, step: usize) -> Op
 
 fn write_solution(
     net: &Net,
-    market: &Market,
+    _market: &Market,
     cap: &[f64],
     shift: &[f64],
     sc: &Scratch,
     sol: &mut Solution,
 ) {
-    let g = net.good;
     for (i, steps) in net.steps.iter().enumerate() {
-        sol.prices[market.node(i, g)] = sc.pstar[i];
+        sol.prices[i] = sc.pstar[i];
         for (j, s) in steps.iter().enumerate() {
             let q = match partial_fill(&sc.partial, i, j) {
                 Some(theta) => theta * s.cap,
@@ -1180,11 +1254,15 @@ fn write_solution(
             }
         }
     }
-    for (k, &r) in net.routes.iter().enumerate() {
-        sol.flows[r] = match net.state[k] {
+    for (k, edge) in net.edges.iter().enumerate() {
+        let x = match net.state[k] {
             RouteState::Zero => 0.0,
             RouteState::Basic => sc.flows[k].clamp(0.0, cap[k]),
             RouteState::Upper => cap[k],
         };
+        match *edge {
+            EdgeKind::Route(r) => sol.flows[r] = x,
+            EdgeKind::Process(p) => sol.activity[p] = x,
+        }
     }
 }

@@ -24,6 +24,8 @@ struct Draw {
     quotas: Vec<(Vec<usize>, f64)>,
     share: Option<(usize, f64)>,
     fixed: Vec<(usize, f64)>,
+    /// Plants turning good 0 into good 1: region, input per output, cost, capacity.
+    processes: Vec<(usize, f64, f64, Option<f64>)>,
 }
 
 fn draw(max_regions: usize) -> impl Strategy<Value = Draw> {
@@ -58,8 +60,17 @@ fn draw(max_regions: usize) -> impl Strategy<Value = Draw> {
                 0..3,
             ),
             prop::option::weighted(0.3, (0..64usize, 0.0..1.0f64)),
+            prop::collection::vec(
+                (
+                    0..regions,
+                    0.2..2.0f64,
+                    0.0..20.0f64,
+                    prop::option::weighted(0.3, 1.0..40.0f64),
+                ),
+                0..3,
+            ),
         )
-            .prop_map(move |(steps, routes, quotas, share)| Draw {
+            .prop_map(move |(steps, routes, quotas, share, processes)| Draw {
                 regions,
                 goods,
                 steps,
@@ -70,6 +81,7 @@ fn draw(max_regions: usize) -> impl Strategy<Value = Draw> {
                 quotas,
                 share,
                 fixed: Vec::new(),
+                processes: if goods == 2 { processes } else { Vec::new() },
             })
     })
 }
@@ -161,6 +173,19 @@ fn build(d: &Draw) -> Market {
                 good,
                 routes,
                 share,
+            });
+        }
+    }
+    let mut seen_plant = std::collections::HashSet::new();
+    for &(region, coefficient, cost, capacity) in &d.processes {
+        if seen_plant.insert(region) {
+            m.processes.push(chokepoint_equilibrium::Process {
+                name: format!("plant {region}"),
+                region,
+                output: 1,
+                inputs: vec![(0, coefficient)],
+                cost,
+                capacity,
             });
         }
     }

@@ -223,14 +223,13 @@ struct BaseYearReport {
 
 fn base_year(ds: &Dataset, json: bool) -> Result<(), CliError> {
     use chokepoint_core::world::build_base_year;
-    use chokepoint_equilibrium::{ReferenceOptions, calibrate, solve_reference};
+    use chokepoint_equilibrium::{calibrate, solve};
     let map = region_map(ds)?;
     let build = build_base_year(ds, &map).map_err(|e| CliError::User(e.to_string()))?;
     let base = &build.base;
     let cal = calibrate(base).map_err(|e| CliError::User(format!("calibration: {e}")))?;
     let m = &cal.market;
-    let sol = solve_reference(m, &ReferenceOptions::default())
-        .map_err(|e| CliError::User(format!("{e:?}")))?;
+    let sol = solve(m).map_err(|e| CliError::User(format!("{e:?}")))?;
     let produced = sol.node_production(m);
     let nr = base.regions.len();
     let goods = base
