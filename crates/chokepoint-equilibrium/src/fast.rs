@@ -827,16 +827,37 @@ fn active_set(
         }
     }
     if !started {
-        if wedge.iter().any(|&w| w < 0.0) {
-            // Zero prices are not a feasible start (a licence worth more than a plant's cost).
+        net.state.iter_mut().for_each(|s| *s = RouteState::Zero);
+        // A feasible cold start: every edge slack. One price level per good keeps every route
+        // slack (wedges ≥ 0); levels are raised along processes, from outputs to inputs, until
+        // every plant's p_out − gain·p_in is within its wedge (a licence can make a wedge
+        // negative).
+        let goods = market.goods.len();
+        let mut level = vec![0.0; goods];
+        for _ in 0..=goods {
+            let mut changed = false;
+            for k in 0..m {
+                if let EdgeKind::Process(_) = net.edges[k] {
+                    let (a, b) = net.ends[k];
+                    let (gi, go) = (a % goods, b % goods);
+                    let need = (level[go] - wedge[k]) / net.gain[k];
+                    if level[gi] < need {
+                        level[gi] = need;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (i, p) in sc.p.iter_mut().enumerate() {
+            *p = level[i % goods];
+        }
+        if !feasible_start(net, wedge, &sc.p, tol_p) {
             sc.why = "no feasible cold start";
             return NetOutcome::GaveUp;
         }
-        net.state.iter_mut().for_each(|s| *s = RouteState::Zero);
-        // A feasible cold start: every edge slack. Routes have wedges ≥ 0, so equal prices
-        // do; a process edge needs p_out − gain·p_in ≤ cost, which zero prices satisfy when
-        // costs are ≥ 0 (validated).
-        sc.p.iter_mut().for_each(|p| *p = 0.0);
     }
 
     let limit = options.steps_per_element * (n + m) + 50;

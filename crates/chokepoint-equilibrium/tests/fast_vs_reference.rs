@@ -176,14 +176,17 @@ fn build(d: &Draw) -> Market {
             });
         }
     }
+    // One recipe per market (every plant uses the first draw's input coefficient), as plants
+    // making the same good from the same input do; costs and capacities differ by plant.
+    let recipe = d.processes.first().map_or(1.0, |p| p.1);
     let mut seen_plant = std::collections::HashSet::new();
-    for &(region, coefficient, cost, capacity) in &d.processes {
+    for &(region, _, cost, capacity) in &d.processes {
         if seen_plant.insert(region) {
             m.processes.push(chokepoint_equilibrium::Process {
                 name: format!("plant {region}"),
                 region,
                 output: 1,
-                inputs: vec![(0, coefficient)],
+                inputs: vec![(0, recipe)],
                 cost,
                 capacity,
             });
