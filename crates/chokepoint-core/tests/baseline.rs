@@ -172,3 +172,79 @@ fn demand_at_base_prices_follows_the_iea_path() {
         );
     }
 }
+
+#[test]
+fn the_seed_path_carries_the_article_figures() {
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let run = |scenario: &str| {
+        run_baseline(
+            &ds,
+            &map,
+            &BaselineOptions {
+                to_year: 2040,
+                scenario: scenario.into(),
+            },
+        )
+        .unwrap()
+    };
+    let seed = run("seed");
+    let steps = run("steps");
+    let at_base = |b: &chokepoint_core::world::Baseline, good: &str, year: &str| -> f64 {
+        b.rows
+            .iter()
+            .filter(|r| r.good == good && r.period.starts_with(year))
+            .map(|r| r.consumption + r.shortfall)
+            .sum()
+    };
+    // Copper: S&P's 28 Mt in 2025 and 42 Mt in 2040 (facts SF198, SF199) on IEA STEPS. The
+    // base year 2024 lies halfway between the IEA 2023 base year and the 2025 figure.
+    let iea2023 = ds
+        .demand
+        .iter()
+        .find(|r| r.commodity_id == "copper" && r.sector_id == "total" && r.scenario == "base_year")
+        .and_then(|r| r.value)
+        .unwrap();
+    let d2024 = (iea2023 + 28_000.0) / 2.0;
+    let base: f64 = {
+        let build = chokepoint_core::world::build_base_year(&ds, &map).unwrap();
+        let g = build
+            .base
+            .goods
+            .iter()
+            .position(|x| x == "cu_cathode")
+            .unwrap();
+        build
+            .base
+            .nodes
+            .iter()
+            .filter(|n| n.good == g)
+            .map(|n| n.consumption)
+            .sum()
+    };
+    // The 2040 quarters sit at mid-quarter, on the way to IEA STEPS 2045: the year averages
+    // the path half a year past 2040, a tenth of the way to 2045.
+    let steps2045 = ds
+        .demand
+        .iter()
+        .find(|r| {
+            r.commodity_id == "copper"
+                && r.sector_id == "total"
+                && r.scenario == "steps"
+                && r.year == 2045
+        })
+        .and_then(|r| r.value)
+        .unwrap();
+    let expected = (42_000.0 + (steps2045 - 42_000.0) * 0.1) / d2024;
+    let index = at_base(&seed, "cu_cathode", "2040") / base;
+    assert!(
+        (index - expected).abs() < 0.005,
+        "copper demand index 2040 {index} vs {expected}"
+    );
+    // Lithium: storage demand +71% in 2025 and +55% in 2026 lifts total demand above STEPS.
+    for year in ["2025", "2026"] {
+        let s = at_base(&seed, "li_carbonate", year);
+        let t = at_base(&steps, "li_carbonate", year);
+        assert!(s > t * 1.01, "{year}: seed {s} vs STEPS {t}");
+    }
+}

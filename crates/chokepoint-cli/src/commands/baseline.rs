@@ -16,7 +16,9 @@ pub(crate) struct Args {
     /// Last year to run (through Q4).
     #[arg(long, default_value_t = 2040)]
     to: i32,
-    /// IEA demand scenario: steps (Stated Policies), aps (Announced Pledges), nze (Net Zero).
+    /// Demand path: an IEA scenario, steps (Stated Policies), aps (Announced Pledges) or nze
+    /// (Net Zero), or seed (the seed article's copper and storage-lithium figures on STEPS,
+    /// data/model/demand_overrides.csv).
     #[arg(long, default_value = "steps")]
     scenario: String,
     /// Write every quarter, region and good to DIR/baseline.csv and the solve status of every

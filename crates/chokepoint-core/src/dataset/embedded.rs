@@ -58,4 +58,8 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/base_year.csv",
         include_str!("../../../../data/model/base_year.csv"),
     ),
+    (
+        "model/demand_overrides.csv",
+        include_str!("../../../../data/model/demand_overrides.csv"),
+    ),
 ];

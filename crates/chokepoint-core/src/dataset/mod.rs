@@ -111,6 +111,8 @@ pub struct Dataset {
     pub inputs: Vec<InputCoefficient>,
     /// `model/base_year.csv`: how each good enters the calibrated base year.
     pub base_year: Vec<BaseYearSpec>,
+    /// `model/demand_overrides.csv`: demand paths built on IEA scenarios.
+    pub demand_overrides: Vec<DemandOverride>,
     index: Index,
 }
 
@@ -212,6 +214,7 @@ impl Dataset {
             goods: read!(Good),
             inputs: read!(InputCoefficient),
             base_year: read!(BaseYearSpec),
+            demand_overrides: read!(DemandOverride),
             index: Index::default(),
         };
         ds.build_index();
@@ -380,6 +383,7 @@ impl Dataset {
             (Good::FILE, self.goods.len()),
             (InputCoefficient::FILE, self.inputs.len()),
             (BaseYearSpec::FILE, self.base_year.len()),
+            (DemandOverride::FILE, self.demand_overrides.len()),
         ]
     }
 

@@ -877,3 +877,48 @@ table!(
         "note"
     ]
 );
+
+/// `model/demand_overrides.csv`: a demand path built on an IEA scenario with sourced changes
+/// (the seed article's figures).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemandOverride {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Id of the path this row belongs to (`seed`).
+    pub scenario: String,
+    /// IEA scenario it starts from (`steps`).
+    pub base_scenario: String,
+    /// Commodity.
+    pub commodity_id: String,
+    /// Sector (`total` for the commodity's total demand).
+    pub sector_id: String,
+    /// Year the change applies to.
+    pub year: i32,
+    /// `growth` (value = ratio to the year before) or `level` (value = demand that year).
+    pub rule: String,
+    /// The ratio or the level.
+    pub value: f64,
+    /// Unit (`ratio`, or the demand table's unit for levels).
+    pub unit: String,
+    /// Where the figure comes from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    DemandOverride,
+    "model/demand_overrides.csv",
+    [
+        "scenario",
+        "base_scenario",
+        "commodity_id",
+        "sector_id",
+        "year",
+        "rule",
+        "value",
+        "unit",
+        "source",
+        "note"
+    ]
+);

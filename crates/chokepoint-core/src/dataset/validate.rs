@@ -572,6 +572,7 @@ fn check_model(
         }
     }
     check_base_year(c, ds, &goods, commodities, stage_keys);
+    check_demand_overrides(c, ds, commodities);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
             line,
@@ -682,6 +683,67 @@ fn check_base_year(
                 "secondary",
                 format!("secondary '{}' is neither empty nor 'fill'", s.secondary),
                 "fill lets secondary supply cover processing use beyond output".into(),
+            );
+        }
+    }
+}
+
+/// The rows of `model/demand_overrides.csv`.
+fn check_demand_overrides(c: &mut Checker<'_, '_>, ds: &Dataset, commodities: &HashSet<&str>) {
+    let scenarios: HashSet<&str> = ds
+        .demand
+        .iter()
+        .map(|r| r.scenario.as_str())
+        .filter(|s| *s != "base_year")
+        .collect();
+    let sectors: HashSet<&str> = ds.sectors.iter().map(|s| s.sector_id.as_str()).collect();
+    for o in &ds.demand_overrides {
+        c.reference::<DemandOverride>(
+            o.line,
+            "base_scenario",
+            &o.base_scenario,
+            "IEA scenario",
+            &scenarios,
+            "demand.csv",
+        );
+        if scenarios.contains(o.scenario.as_str()) {
+            c.err::<DemandOverride>(
+                o.line,
+                "scenario",
+                format!("'{}' is an IEA scenario of demand.csv", o.scenario),
+                "give the path its own id (e.g. seed)".into(),
+            );
+        }
+        c.reference::<DemandOverride>(
+            o.line,
+            "commodity_id",
+            &o.commodity_id,
+            "commodity",
+            commodities,
+            "commodities.csv",
+        );
+        c.reference::<DemandOverride>(
+            o.line,
+            "sector_id",
+            &o.sector_id,
+            "sector",
+            &sectors,
+            "sectors.csv",
+        );
+        if !matches!(o.rule.as_str(), "growth" | "level") {
+            c.err::<DemandOverride>(
+                o.line,
+                "rule",
+                format!("rule '{}' is neither growth nor level", o.rule),
+                "growth: value is the ratio to the year before; level: the year's demand".into(),
+            );
+        }
+        if !(o.value.is_finite() && o.value > 0.0) {
+            c.err::<DemandOverride>(
+                o.line,
+                "value",
+                format!("value {} must be a positive number", o.value),
+                hint_for_column("value"),
             );
         }
     }

@@ -16,7 +16,7 @@ use chokepoint_equilibrium::{
 };
 
 use crate::dataset::Dataset;
-use crate::dataset::tables::{Case, EntityKind, Metric};
+use crate::dataset::tables::{Case, DemandOverride, EntityKind, Metric};
 use crate::metrics::concentration::source_family;
 
 use super::{BaseYearError, RegionMap, build_base_year};
@@ -26,7 +26,9 @@ use super::{BaseYearError, RegionMap, build_base_year};
 pub struct BaselineOptions {
     /// Last year to run (through its fourth quarter).
     pub to_year: i32,
-    /// IEA demand scenario id of `demand.csv` (`steps`, `aps`, `nze`).
+    /// Demand path: an IEA scenario of `demand.csv` (`steps`, `aps`, `nze`) or a path of
+    /// `model/demand_overrides.csv` (`seed`: the seed article's copper and storage-lithium
+    /// figures on IEA STEPS).
     pub scenario: String,
 }
 
@@ -129,20 +131,108 @@ impl Path {
     }
 }
 
-/// IEA total demand of a commodity in a scenario (base year 2023 plus the scenario's years).
-fn demand_path(ds: &Dataset, commodity: &str, scenario: &str) -> Option<Path> {
+impl Path {
+    /// Sets the value at `year` (replacing a point of that year).
+    fn set(&mut self, year: f64, value: f64) {
+        self.points.retain(|p| p.0 != year);
+        self.points.push((year, value));
+        self.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+
+    /// Applies `model/demand_overrides.csv` rows (in year order): `level` sets the year's
+    /// value, `growth` sets it to the previous year's value times the ratio.
+    fn apply(&mut self, rules: &[&DemandOverride]) {
+        let mut rules: Vec<&&DemandOverride> = rules.iter().collect();
+        rules.sort_by_key(|o| o.year);
+        for o in rules {
+            let year = f64::from(o.year);
+            let value = if o.rule == "growth" {
+                self.value(year - 1.0) * o.value
+            } else {
+                o.value
+            };
+            self.set(year, value);
+        }
+    }
+}
+
+/// IEA demand of one sector (or `total`) of a commodity: the base year plus the scenario.
+fn iea_points(ds: &Dataset, commodity: &str, sector: &str, scenario: &str) -> Path {
     let mut points: Vec<(f64, f64)> = ds
         .demand
         .iter()
         .filter(|r| {
             r.commodity_id == commodity
-                && r.sector_id == "total"
+                && r.sector_id == sector
                 && (r.scenario == scenario || r.scenario == "base_year")
         })
         .filter_map(|r| Some((f64::from(r.year), r.value?)))
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    (points.len() >= 2).then_some(Path { points })
+    Path { points }
+}
+
+/// Total demand of a commodity along a demand path: an IEA scenario of `demand.csv`, or a
+/// path of `model/demand_overrides.csv` built on one (sector changes are summed over the
+/// commodity's sectors; total changes apply last).
+fn demand_path(ds: &Dataset, commodity: &str, scenario: &str) -> Option<Path> {
+    let iea = ds
+        .demand_overrides
+        .iter()
+        .find(|o| o.scenario == scenario)
+        .map_or(scenario, |o| o.base_scenario.as_str());
+    let rules: Vec<&DemandOverride> = ds
+        .demand_overrides
+        .iter()
+        .filter(|o| o.scenario == scenario && o.commodity_id == commodity)
+        .collect();
+    let (total_rules, sector_rules): (Vec<&DemandOverride>, Vec<&DemandOverride>) =
+        rules.into_iter().partition(|o| o.sector_id == "total");
+    let mut total = if sector_rules.is_empty() {
+        iea_points(ds, commodity, "total", iea)
+    } else {
+        let aggregate: std::collections::HashSet<&str> = ds
+            .sectors
+            .iter()
+            .filter(|s| s.aggregate)
+            .map(|s| s.sector_id.as_str())
+            .collect();
+        let mut sectors: Vec<&str> = ds
+            .demand
+            .iter()
+            .filter(|r| r.commodity_id == commodity && !aggregate.contains(r.sector_id.as_str()))
+            .map(|r| r.sector_id.as_str())
+            .collect();
+        sectors.sort_unstable();
+        sectors.dedup();
+        let paths: Vec<Path> = sectors
+            .iter()
+            .map(|sector| {
+                let mut p = iea_points(ds, commodity, sector, iea);
+                let mine: Vec<&DemandOverride> = sector_rules
+                    .iter()
+                    .copied()
+                    .filter(|o| o.sector_id == *sector)
+                    .collect();
+                p.apply(&mine);
+                p
+            })
+            .collect();
+        let mut years: Vec<f64> = paths
+            .iter()
+            .flat_map(|p| p.points.iter().map(|x| x.0))
+            .collect();
+        years.sort_by(f64::total_cmp);
+        years.dedup();
+        Path {
+            points: years
+                .into_iter()
+                .map(|y| (y, paths.iter().map(|p| p.value(y)).sum()))
+                .collect(),
+        }
+    };
+    total.apply(&total_rules);
+    (total.points.len() >= 2).then_some(total)
 }
 
 /// IEA world production of a commodity and stage: 2023 actual plus base-case projections.
@@ -260,6 +350,7 @@ pub fn run_baseline(
         .iter()
         .map(|r| r.scenario.as_str())
         .filter(|s| *s != "base_year")
+        .chain(ds.demand_overrides.iter().map(|o| o.scenario.as_str()))
         .collect();
     if !scenarios.contains(options.scenario.as_str()) {
         return Err(BaselineError::Options(
