@@ -6,6 +6,7 @@
 
 mod commands;
 mod output;
+mod parquet_out;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

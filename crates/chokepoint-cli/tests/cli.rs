@@ -313,6 +313,31 @@ fn the_baseline_runs_and_writes_its_tables() {
     );
     let periods = std::fs::read_to_string(out.join("periods.csv")).unwrap();
     assert_eq!(periods.lines().count(), 1 + 4);
+    // The Parquet table holds the same rows, with the documented columns.
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(out.join("baseline.parquet")).unwrap())
+            .unwrap();
+    let meta = reader.metadata().file_metadata();
+    assert_eq!(meta.num_rows() as usize, rows.lines().count() - 1);
+    let columns: Vec<&str> = meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name())
+        .collect();
+    assert_eq!(columns, header.split(',').collect::<Vec<_>>());
+    let first = reader.get_row_iter(None).unwrap().next().unwrap().unwrap();
+    let csv_first = rows.lines().nth(1).unwrap();
+    assert!(
+        csv_first.starts_with(&format!(
+            "{},{},",
+            first.get_string(0).unwrap(),
+            first.get_string(1).unwrap()
+        )),
+        "{first:?} vs {csv_first}"
+    );
     let out = chokepoint(&["baseline", "--to", "2025", "--scenario", "nzee"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -21,8 +21,8 @@ pub(crate) struct Args {
     /// data/model/demand_overrides.csv).
     #[arg(long, default_value = "steps")]
     scenario: String,
-    /// Write every quarter, region and good to DIR/baseline.csv and the solve status of every
-    /// quarter to DIR/periods.csv.
+    /// Write every quarter, region and good to DIR/baseline.csv and DIR/baseline.parquet, and
+    /// the solve status of every quarter to DIR/periods.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -66,6 +66,10 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
             w.serialize(r).map_err(|e| CliError::Other(e.into()))?;
         }
         w.flush()?;
+        files.push(path.display().to_string());
+        let path = dir.join("baseline.parquet");
+        crate::parquet_out::write_baseline(&path, &b.rows)
+            .map_err(|e| CliError::Other(anyhow::Error::new(e)))?;
         files.push(path.display().to_string());
         let path = dir.join("periods.csv");
         let mut w = csv::Writer::from_path(&path).map_err(|e| CliError::Other(e.into()))?;
