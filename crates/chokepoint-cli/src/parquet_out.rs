@@ -22,6 +22,8 @@ pub(crate) const BASELINE_SCHEMA: &str = "message baseline {
   REQUIRED DOUBLE consumption;
   REQUIRED DOUBLE imports;
   REQUIRED DOUBLE exports;
+  REQUIRED DOUBLE stock_change;
+  REQUIRED DOUBLE inventory;
   REQUIRED DOUBLE shortfall;
 }";
 
@@ -70,6 +72,12 @@ pub(crate) fn write_baseline(path: &Path, rows: &[PeriodRow]) -> Result<(), Parq
             7 => col
                 .typed::<DoubleType>()
                 .write_batch(&number(|r| r.exports), None, None)?,
+            8 => col
+                .typed::<DoubleType>()
+                .write_batch(&number(|r| r.stock_change), None, None)?,
+            9 => col
+                .typed::<DoubleType>()
+                .write_batch(&number(|r| r.inventory), None, None)?,
             _ => col
                 .typed::<DoubleType>()
                 .write_batch(&number(|r| r.shortfall), None, None)?,

@@ -305,7 +305,7 @@ fn the_baseline_runs_and_writes_its_tables() {
     let header = rows.lines().next().unwrap();
     assert_eq!(
         header,
-        "period,region,good,price,production,consumption,imports,exports,shortfall"
+        "period,region,good,price,production,consumption,imports,exports,stock_change,inventory,shortfall"
     );
     assert!(
         rows.lines()

@@ -248,3 +248,127 @@ fn the_seed_path_carries_the_article_figures() {
         assert!(s > t * 1.01, "{year}: seed {s} vs STEPS {t}");
     }
 }
+
+/// The minimal dataset with one stockpile row.
+fn with_stockpile(row: &str) -> chokepoint_core::Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    common::export_to(dir.path());
+    let minimal = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/model/regions_minimal.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("model/regions.csv"), minimal).unwrap();
+    let path = dir.path().join("model/stockpiles.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(row);
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    chokepoint_core::Dataset::load_dir(dir.path()).unwrap()
+}
+
+#[test]
+fn a_stockpile_releases_above_its_trigger_and_buys_below_it() {
+    // A copper stock in the USA released as soon as the price exceeds 5,000 USD/t (it always
+    // does), at most 100,000 t a quarter, from 250,000 t: 100k, 100k, 50k, then empty.
+    let ds = with_stockpile(
+        "test_release,Test release,USA,cu_cathode,1000000,250000,1000,5000,0,100000,test,",
+    );
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let b = run_baseline(
+        &ds,
+        &map,
+        &BaselineOptions {
+            to_year: 2025,
+            scenario: "steps".into(),
+        },
+    )
+    .unwrap();
+    for p in &b.periods {
+        assert_eq!(
+            p.status,
+            SolveStatus::Optimal,
+            "{} {:?}",
+            p.period,
+            p.solver
+        );
+    }
+    let usa = |period: &str| {
+        b.rows
+            .iter()
+            .find(|r| r.period == period && r.region == "USA" && r.good == "cu_cathode")
+            .unwrap()
+            .clone()
+    };
+    let expected = [
+        (-100_000.0, 150_000.0),
+        (-100_000.0, 50_000.0),
+        (-50_000.0, 0.0),
+        (0.0, 0.0),
+    ];
+    for (q, (change, left)) in expected.iter().enumerate() {
+        let row = usa(&format!("2025Q{}", q + 1));
+        assert!(
+            (row.stock_change - change).abs() < 1e-6,
+            "Q{}: change {}",
+            q + 1,
+            row.stock_change
+        );
+        assert!(
+            (row.inventory - left).abs() < 1e-6,
+            "Q{}: stock {}",
+            q + 1,
+            row.inventory
+        );
+    }
+    for p in &b.periods {
+        assert!(p.max_violation < 1e-6);
+    }
+    // A stock that buys below 1e9 USD/t (always) fills at its rate until full.
+    let ds = with_stockpile(
+        "test_buy,Test buy,CHN,cu_cathode,150000,0,1000000000,2000000000,60000,0,test,",
+    );
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let b = run_baseline(
+        &ds,
+        &map,
+        &BaselineOptions {
+            to_year: 2025,
+            scenario: "steps".into(),
+        },
+    )
+    .unwrap();
+    let stocks: Vec<f64> = (1..=4)
+        .map(|q| {
+            b.rows
+                .iter()
+                .find(|r| {
+                    r.period == format!("2025Q{q}") && r.region == "CHN" && r.good == "cu_cathode"
+                })
+                .unwrap()
+                .inventory
+        })
+        .collect();
+    assert_eq!(stocks, vec![60_000.0, 120_000.0, 150_000.0, 150_000.0]);
+}
+
+#[test]
+fn stockpile_rules_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    common::export_to(dir.path());
+    let path = dir.path().join("model/stockpiles.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("bad,Bad,USA,cu_cathode,100,200,9000,8000,10,10,test,\n");
+    std::fs::write(&path, text).unwrap();
+    let err = chokepoint_core::Dataset::load_dir(dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("initial stock 200 exceeds capacity 100"),
+        "{err}"
+    );
+    assert!(
+        err.contains("release price 8000 is not above the buy price 9000"),
+        "{err}"
+    );
+}

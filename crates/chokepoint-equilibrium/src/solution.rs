@@ -363,12 +363,12 @@ pub fn check(market: &Market, sol: &Solution) -> f64 {
         let p = sol.prices[node] + licence[node];
         let mc = s.intercept + s.slope * q;
         let at_cap = s.capacity.is_some_and(|c| q >= c - tol_q);
-        if q > tol_q && !at_cap {
-            note((p - mc).abs() / price_scale);
-        } else if q <= tol_q {
-            note((p - mc).max(0.0) / price_scale);
-        } else {
-            note((mc - p).max(0.0) / price_scale);
+        // A step of zero capacity is both empty and full: no condition on the price.
+        match (q <= tol_q, at_cap) {
+            (true, true) => {}
+            (true, false) => note((p - mc).max(0.0) / price_scale),
+            (false, true) => note((mc - p).max(0.0) / price_scale),
+            (false, false) => note((p - mc).abs() / price_scale),
         }
     }
     for (d, &q) in market.demand.iter().zip(&sol.demand) {
@@ -379,12 +379,11 @@ pub fn check(market: &Market, sol: &Solution) -> f64 {
         let p = sol.prices[market.node(d.region, d.good)];
         let mv = d.intercept - d.slope * q;
         let at_cap = d.capacity.is_some_and(|c| q >= c - tol_q);
-        if q > tol_q && !at_cap {
-            note((p - mv).abs() / price_scale);
-        } else if q <= tol_q {
-            note((mv - p).max(0.0) / price_scale);
-        } else {
-            note((p - mv).max(0.0) / price_scale);
+        match (q <= tol_q, at_cap) {
+            (true, true) => {}
+            (true, false) => note((mv - p).max(0.0) / price_scale),
+            (false, true) => note((p - mv).max(0.0) / price_scale),
+            (false, false) => note((p - mv).abs() / price_scale),
         }
     }
     // Processes: output value against input cost, processing cost and capacity rent.

@@ -500,3 +500,22 @@ fn takayama_judge_spatequ_as_in_the_gams_library() {
     close(demanded[m.node(0, 0)], 101.0, "Reg1 Com1 demand");
     close(demanded[m.node(1, 0)], 64.0, "Reg2 Com1 demand");
 }
+
+#[test]
+fn empty_stockpile_steps_are_harmless() {
+    // A stockpile with nothing to release (a flat supply step of zero capacity, priced below
+    // the market) and no room to buy (a flat demand step of zero capacity, priced above it)
+    // leaves the two-region answer unchanged: p_A = 14, p_B = 16.
+    let mut m = two_regions();
+    m.supply.push(SupplyStep {
+        capacity: Some(0.0),
+        ..supply(1, 0, 5.0, 0.0)
+    });
+    m.demand.push(DemandStep {
+        capacity: Some(0.0),
+        ..demand(1, 0, 50.0, 0.0)
+    });
+    let s = solve(&m);
+    close(s.price(&m, 0, 0), 14.0, "p_A");
+    close(s.price(&m, 1, 0), 16.0, "p_B");
+}

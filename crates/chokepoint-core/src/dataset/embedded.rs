@@ -62,4 +62,8 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/demand_overrides.csv",
         include_str!("../../../../data/model/demand_overrides.csv"),
     ),
+    (
+        "model/stockpiles.csv",
+        include_str!("../../../../data/model/stockpiles.csv"),
+    ),
 ];

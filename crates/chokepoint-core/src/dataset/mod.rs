@@ -113,6 +113,8 @@ pub struct Dataset {
     pub base_year: Vec<BaseYearSpec>,
     /// `model/demand_overrides.csv`: demand paths built on IEA scenarios.
     pub demand_overrides: Vec<DemandOverride>,
+    /// `model/stockpiles.csv`: stocks with buy and release rules.
+    pub stockpiles: Vec<Stockpile>,
     index: Index,
 }
 
@@ -215,6 +217,7 @@ impl Dataset {
             inputs: read!(InputCoefficient),
             base_year: read!(BaseYearSpec),
             demand_overrides: read!(DemandOverride),
+            stockpiles: read!(Stockpile),
             index: Index::default(),
         };
         ds.build_index();
@@ -384,6 +387,7 @@ impl Dataset {
             (InputCoefficient::FILE, self.inputs.len()),
             (BaseYearSpec::FILE, self.base_year.len()),
             (DemandOverride::FILE, self.demand_overrides.len()),
+            (Stockpile::FILE, self.stockpiles.len()),
         ]
     }
 

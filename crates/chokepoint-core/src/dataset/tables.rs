@@ -922,3 +922,54 @@ table!(
         "note"
     ]
 );
+
+/// `model/stockpiles.csv`: a stock held in a region (strategic reserve or private inventory)
+/// with rule-based buying and releasing. Quantities in the good's model unit; rates per quarter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stockpile {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Id.
+    pub stockpile_id: String,
+    /// Display name.
+    pub name: String,
+    /// Model region holding it.
+    pub region_id: String,
+    /// Good held (a good of `model/base_year.csv`).
+    pub good_id: String,
+    /// Most it can hold.
+    pub capacity: f64,
+    /// Stock at the start of the first quarter.
+    pub initial: f64,
+    /// It buys while the price is below this (currency per unit).
+    pub buy_below: f64,
+    /// It releases while the price is above this.
+    pub release_above: f64,
+    /// Most it buys in a quarter.
+    pub max_buy: f64,
+    /// Most it releases in a quarter.
+    pub max_release: f64,
+    /// Where the figures come from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    Stockpile,
+    "model/stockpiles.csv",
+    [
+        "stockpile_id",
+        "name",
+        "region_id",
+        "good_id",
+        "capacity",
+        "initial",
+        "buy_below",
+        "release_above",
+        "max_buy",
+        "max_release",
+        "source",
+        "note"
+    ]
+);

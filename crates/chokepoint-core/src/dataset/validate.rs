@@ -573,6 +573,7 @@ fn check_model(
     }
     check_base_year(c, ds, &goods, commodities, stage_keys);
     check_demand_overrides(c, ds, commodities);
+    check_stockpiles(c, ds);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
             line,
@@ -744,6 +745,79 @@ fn check_demand_overrides(c: &mut Checker<'_, '_>, ds: &Dataset, commodities: &H
                 "value",
                 format!("value {} must be a positive number", o.value),
                 hint_for_column("value"),
+            );
+        }
+    }
+}
+
+/// The rows of `model/stockpiles.csv`.
+fn check_stockpiles(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    c.unique::<Stockpile, _>(
+        ds.stockpiles
+            .iter()
+            .map(|s| (s.line, s.stockpile_id.clone())),
+        "stockpile_id",
+    );
+    let regions: HashSet<&str> = ds
+        .model_regions
+        .iter()
+        .map(|r| r.region_id.as_str())
+        .collect();
+    let goods: HashSet<&str> = ds.base_year.iter().map(|b| b.good_id.as_str()).collect();
+    for s in &ds.stockpiles {
+        c.reference::<Stockpile>(
+            s.line,
+            "region_id",
+            &s.region_id,
+            "model region",
+            &regions,
+            "model/regions.csv",
+        );
+        c.reference::<Stockpile>(
+            s.line,
+            "good_id",
+            &s.good_id,
+            "base-year good",
+            &goods,
+            "model/base_year.csv",
+        );
+        for (column, v) in [
+            ("capacity", s.capacity),
+            ("initial", s.initial),
+            ("buy_below", s.buy_below),
+            ("release_above", s.release_above),
+            ("max_buy", s.max_buy),
+            ("max_release", s.max_release),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                c.err::<Stockpile>(
+                    s.line,
+                    column,
+                    format!("{column} {v} must be a number ≥ 0"),
+                    hint_for_column("value"),
+                );
+            }
+        }
+        if s.initial > s.capacity {
+            c.err::<Stockpile>(
+                s.line,
+                "initial",
+                format!(
+                    "initial stock {} exceeds capacity {}",
+                    s.initial, s.capacity
+                ),
+                "the initial stock must fit in the capacity".into(),
+            );
+        }
+        if s.buy_below >= s.release_above {
+            c.err::<Stockpile>(
+                s.line,
+                "release_above",
+                format!(
+                    "release price {} is not above the buy price {}",
+                    s.release_above, s.buy_below
+                ),
+                "a stock buys low and releases high: release_above > buy_below".into(),
             );
         }
     }

@@ -6,13 +6,16 @@
 //! (IEA total demand in the chosen scenario, relative to the base year, linear between the
 //! IEA years) and supply curves and processing capacity by the supply index of their commodity
 //! and stage (IEA world production projection, same interpolation). Where the IEA has no path
-//! the index stays 1 (assumption `model_constant_without_projection`). Regional pipelines,
-//! inventories, stockpiles and policy events are not yet in the loop.
+//! the index stays 1 (assumption `model_constant_without_projection`). Stockpiles of
+//! `model/stockpiles.csv` buy below and release above their trigger prices, their stocks
+//! carried from quarter to quarter. Regional pipelines and policy events are not yet in the
+//! loop.
 
 use serde::Serialize;
 
 use chokepoint_equilibrium::{
-    Calibrated, FastOptions, FastSolver, Market, SolveStatus, SolverPath, calibrate,
+    Calibrated, DemandStep, FastOptions, FastSolver, Market, SolveStatus, SolverPath, SupplyStep,
+    calibrate,
 };
 
 use crate::dataset::Dataset;
@@ -51,6 +54,10 @@ pub struct PeriodRow {
     pub imports: f64,
     /// Departures by route.
     pub exports: f64,
+    /// Stockpile purchases minus releases in the quarter (not in production or consumption).
+    pub stock_change: f64,
+    /// Stock held at the end of the quarter.
+    pub inventory: f64,
     /// Demand at the base-year price minus consumption, when positive.
     pub shortfall: f64,
 }
@@ -363,13 +370,53 @@ pub fn run_baseline(
     let mut rows = Vec::new();
     let mut periods = Vec::new();
     // One solver for every quarter: each clearing starts from the previous one's working set.
-    let mut solver = FastSolver::new(&m.calibrated.market, FastOptions::default());
+    // Stockpiles: (region, good) of each, and its stock, carried from quarter to quarter.
+    let holdings: Vec<(usize, usize)> = ds
+        .stockpiles
+        .iter()
+        .map(|sp| {
+            let r = m.base.regions.iter().position(|x| *x == sp.region_id);
+            let g = m.base.goods.iter().position(|x| *x == sp.good_id);
+            r.zip(g).ok_or_else(|| {
+                BaselineError::Options(format!(
+                    "stockpile {}: region {} or good {} is not in the base year",
+                    sp.stockpile_id, sp.region_id, sp.good_id
+                ))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut stock: Vec<f64> = ds.stockpiles.iter().map(|sp| sp.initial).collect();
+    // One solver for every quarter: each clearing starts from the previous one's working set.
+    let mut solver: Option<FastSolver> = None;
     for year in base_year + 1..=options.to_year {
         for q in 1..=4 {
             let period = format!("{year}Q{q}");
             // Mid-quarter, in years.
             let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
-            let market = quarter_market(&m, t);
+            let mut market = quarter_market(&m, t);
+            // Each stockpile is a flat demand step at its buy price (room left, at most its
+            // buying rate) and a flat supply step at its release price (stock held, at most its
+            // release rate): always both, so the market keeps its shape and its warm start.
+            let first_stock_demand = market.demand.len();
+            let first_stock_supply = market.supply.len();
+            for ((sp, &(r, g)), &held) in ds.stockpiles.iter().zip(&holdings).zip(&stock) {
+                market.demand.push(DemandStep {
+                    region: r,
+                    good: g,
+                    intercept: sp.buy_below,
+                    slope: 0.0,
+                    capacity: Some(sp.max_buy.min(sp.capacity - held).max(0.0)),
+                });
+                market.supply.push(SupplyStep {
+                    region: r,
+                    good: g,
+                    intercept: sp.release_above,
+                    slope: 0.0,
+                    capacity: Some(sp.max_release.min(held).max(0.0)),
+                });
+            }
+            let solver =
+                solver.get_or_insert_with(|| FastSolver::new(&market, FastOptions::default()));
             let sol = solver.solve(&market);
             periods.push(PeriodStatus {
                 period: period.clone(),
@@ -380,8 +427,20 @@ pub fn run_baseline(
             if sol.status != SolveStatus::Optimal {
                 continue;
             }
-            let produced = sol.node_production(&market);
-            let consumed = sol.node_demand(&market);
+            let mut produced = sol.node_production(&market);
+            let mut consumed = sol.node_demand(&market);
+            let mut stock_change = vec![0.0; market.nodes()];
+            let mut inventory = vec![0.0; market.nodes()];
+            for (k, &(r, g)) in holdings.iter().enumerate() {
+                let i = market.node(r, g);
+                let bought = sol.demand[first_stock_demand + k];
+                let released = sol.supply[first_stock_supply + k];
+                stock[k] += bought - released;
+                consumed[i] -= bought;
+                produced[i] -= released;
+                stock_change[i] += bought - released;
+                inventory[i] += stock[k];
+            }
             let mut imports = vec![0.0; market.nodes()];
             let mut exports = vec![0.0; market.nodes()];
             for (r, x) in market.routes.iter().zip(&sol.flows) {
@@ -396,7 +455,11 @@ pub fn run_baseline(
             for g in 0..m.base.goods.len() {
                 for r in 0..nr {
                     let i = market.node(r, g);
-                    if produced[i] == 0.0 && consumed[i] == 0.0 && imports[i] == 0.0 {
+                    if produced[i] == 0.0
+                        && consumed[i] == 0.0
+                        && imports[i] == 0.0
+                        && inventory[i] == 0.0
+                    {
                         continue;
                     }
                     rows.push(PeriodRow {
@@ -408,6 +471,8 @@ pub fn run_baseline(
                         consumption: consumed[i],
                         imports: imports[i],
                         exports: exports[i],
+                        stock_change: stock_change[i],
+                        inventory: inventory[i],
                         shortfall: (base_demand[i] - consumed[i]).max(0.0),
                     });
                 }
