@@ -63,7 +63,8 @@ pub(crate) fn qty(v: f64) -> String {
     if !v.is_finite() {
         return v.to_string();
     }
-    if v == 0.0 {
+    // Solver noise below what four decimals show is zero to a reader.
+    if v.abs() < 5e-5 {
         return "0".to_string();
     }
     let decimals = if v.abs() >= 100.0 {

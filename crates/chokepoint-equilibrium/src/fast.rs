@@ -165,6 +165,8 @@ pub struct FastSolver {
     scratch: Scratch,
     options: FastOptions,
     gave_up: Option<&'static str>,
+    /// `stats.pivots` when the current solve began (its iteration count is the difference).
+    pivots_at_start: u64,
     /// Magnitudes of the market being solved.
     scale: Scale,
     /// Per quota / share cap: the bracket (lo, hi) of a multiplier that sits on a flow
@@ -257,6 +259,7 @@ impl FastSolver {
             scratch: Scratch::default(),
             options,
             gave_up: None,
+            pivots_at_start: 0,
             scale: Scale::of(market),
             jumps: vec![None; market.quotas.len() + market.export_shares.len()],
             stats: FastStats::default(),
@@ -277,6 +280,7 @@ impl FastSolver {
         self.load(market);
         self.scale = Scale::of(market);
         self.gave_up = None;
+        self.pivots_at_start = self.stats.pivots;
         match self.solve_outer(market) {
             Some(sol) => sol,
             None => {
@@ -603,6 +607,8 @@ impl FastSolver {
     fn finish(&mut self, market: &Market, mut sol: Solution) -> Solution {
         sol.status = SolveStatus::Optimal;
         sol.solver = SolverPath::Fast;
+        sol.iterations =
+            u32::try_from(self.stats.pivots - self.pivots_at_start).unwrap_or(u32::MAX);
         sol.quota_shadow = self.quota_lambda.clone();
         sol.share_shadow = self.share_lambda.clone();
         let extra = self.wedge_extra(market);
