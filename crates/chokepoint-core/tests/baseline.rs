@@ -372,3 +372,30 @@ fn stockpile_rules_are_validated() {
         "{err}"
     );
 }
+
+#[test]
+fn regional_capacity_follows_the_iea_country_projections() {
+    // IEA base case, cobalt mining 2023 → 2030: DR Congo 157 → 215 kt, Australia 7.6 → 6.4 kt.
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let b = run_baseline(
+        &ds,
+        &map,
+        &BaselineOptions {
+            to_year: 2030,
+            scenario: "steps".into(),
+        },
+    )
+    .unwrap();
+    let output = |region: &str, year: &str| -> f64 {
+        b.rows
+            .iter()
+            .filter(|r| r.good == "co_mined" && r.region == region && r.period.starts_with(year))
+            .map(|r| r.production)
+            .sum()
+    };
+    let cod = output("COD", "2030") / output("COD", "2025");
+    let aus = output("AUS", "2030") / output("AUS", "2025");
+    assert!(cod > 1.1, "DR Congo cobalt mining grows: {cod}");
+    assert!(aus < 1.0, "Australian cobalt mining shrinks: {aus}");
+}

@@ -125,6 +125,8 @@ struct Net {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     comp: Vec<usize>,
+    basic: Vec<usize>,
+    fill: Vec<usize>,
     /// p = factor·level + offset within a tree.
     factor: Vec<f64>,
     offset: Vec<f64>,
@@ -983,14 +985,27 @@ fn working_set_minimiser(
     stats.tree_solves += 1;
     let n = net.steps.len();
     let m = net.edges.len();
-    // Adjacency of basic edges (CSR).
+    // One pass over the edges: the basic ones (adjacency, CSR) and the saturated ones (fixed
+    // activities: the tail gives gain·cap, the head gets cap).
     sc.adj_start.clear();
     sc.adj_start.resize(n + 1, 0);
+    sc.fixed_out.clear();
+    sc.fixed_out.resize(n, 0.0);
+    sc.basic.clear();
     for k in 0..m {
-        if net.state[k] == RouteState::Basic {
-            let (a, b) = net.ends[k];
-            sc.adj_start[a + 1] += 1;
-            sc.adj_start[b + 1] += 1;
+        match net.state[k] {
+            RouteState::Basic => {
+                let (a, b) = net.ends[k];
+                sc.adj_start[a + 1] += 1;
+                sc.adj_start[b + 1] += 1;
+                sc.basic.push(k);
+            }
+            RouteState::Upper => {
+                let (a, b) = net.ends[k];
+                sc.fixed_out[a] += net.gain[k] * cap[k];
+                sc.fixed_out[b] -= cap[k];
+            }
+            RouteState::Zero => {}
         }
     }
     for i in 0..n {
@@ -998,25 +1013,14 @@ fn working_set_minimiser(
     }
     sc.adj.clear();
     sc.adj.resize(sc.adj_start[n], (0, 0));
-    let mut fill = sc.adj_start.clone();
-    for k in 0..m {
-        if net.state[k] == RouteState::Basic {
-            let (a, b) = net.ends[k];
-            sc.adj[fill[a]] = (b, k);
-            fill[a] += 1;
-            sc.adj[fill[b]] = (a, k);
-            fill[b] += 1;
-        }
-    }
-    // Fixed activities of saturated edges: the tail gives gain·cap, the head gets cap.
-    sc.fixed_out.clear();
-    sc.fixed_out.resize(n, 0.0);
-    for k in 0..m {
-        if net.state[k] == RouteState::Upper {
-            let (a, b) = net.ends[k];
-            sc.fixed_out[a] += net.gain[k] * cap[k];
-            sc.fixed_out[b] -= cap[k];
-        }
+    sc.fill.clear();
+    sc.fill.extend_from_slice(&sc.adj_start);
+    for &k in &sc.basic {
+        let (a, b) = net.ends[k];
+        sc.adj[sc.fill[a]] = (b, k);
+        sc.fill[a] += 1;
+        sc.adj[sc.fill[b]] = (a, k);
+        sc.fill[b] += 1;
     }
     // Components by BFS; in a tree every price is factor·level + offset.
     sc.comp.clear();
@@ -1099,7 +1103,7 @@ fn working_set_minimiser(
         }
         sc.excess[i] = sc.factor[i] * e;
     }
-    sc.flows.clear();
+    // Only basic edges carry flows from the tree; others are read from their state.
     sc.flows.resize(m, 0.0);
     for idx in (0..sc.order.len()).rev() {
         let v = sc.order[idx];

@@ -5,7 +5,8 @@
 //! curves). Between quarters, demand curves widen by the demand index of their commodity
 //! (IEA total demand in the chosen scenario, relative to the base year, linear between the
 //! IEA years) and supply curves and processing capacity by the supply index of their commodity
-//! and stage (IEA world production projection, same interpolation). Where the IEA has no path
+//! and stage (IEA base-case production projection of the region, same interpolation; the
+//! world projection for regions the IEA does not name). Where the IEA has no path
 //! the index stays 1 (assumption `model_constant_without_projection`). Stockpiles of
 //! `model/stockpiles.csv` buy below and release above their trigger prices, their stocks
 //! carried from quarter to quarter. Regional pipelines and policy events are not yet in the
@@ -266,8 +267,50 @@ struct Model {
     calibrated: Calibrated,
     base: chokepoint_equilibrium::BaseYear,
     demand: Vec<Path>,
-    supply: Vec<Path>,
+    /// Capacity index per good and region.
+    supply: Vec<Vec<Path>>,
+    /// Floor of a capacity index (assumption `model_min_capacity_index`).
+    min_capacity: f64,
     notes: Vec<String>,
+}
+
+/// IEA base-case output of a commodity and stage by model region, per IEA year: one path per
+/// region, relative to the base year. A region without base-year output follows `world`.
+fn regional_paths(
+    ds: &Dataset,
+    map: &RegionMap,
+    commodity: &str,
+    stage: &str,
+    world: &Path,
+    base_year: f64,
+) -> Vec<Path> {
+    let years: Vec<i32> = world.points.iter().map(|p| p.0 as i32).collect();
+    let mut points: Vec<Vec<(f64, f64)>> = vec![Vec::new(); map.regions.len()];
+    for year in years {
+        let query = crate::metrics::concentration::ConcentrationQuery {
+            commodity: commodity.to_string(),
+            stage: Some(stage.to_string()),
+            year: Some(year),
+            source: Some("iea_cmde2024_supply".to_string()),
+            metric: Metric::Production,
+        };
+        if let Ok(p) = super::production_by_region(ds, map, &query) {
+            for (r, share) in p.regions.iter().enumerate() {
+                points[r].push((f64::from(year), share.quantity));
+            }
+        }
+    }
+    points
+        .into_iter()
+        .map(|pts| {
+            let path = Path { points: pts };
+            if path.points.len() >= 2 && path.value(base_year) > 0.0 {
+                path.relative_to(base_year)
+            } else {
+                world.clone()
+            }
+        })
+        .collect()
 }
 
 fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, BaselineError> {
@@ -296,21 +339,28 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
             }
         }
         match supply_path(ds, commodity, stage) {
-            Some(p) => supply.push(p.relative_to(base_year)),
+            Some(p) => {
+                let world = p.relative_to(base_year);
+                supply.push(regional_paths(ds, map, commodity, stage, &world, base_year));
+            }
             None => {
                 notes.push(format!(
                     "{good}: no IEA supply projection for {commodity}/{stage}; capacity held at \
                      the base year (model_constant_without_projection)"
                 ));
-                supply.push(Path { points: Vec::new() });
+                supply.push(vec![Path { points: Vec::new() }; build.base.regions.len()]);
             }
         }
     }
+    let min_capacity = ds
+        .assumption("model_min_capacity_index")
+        .map_err(|e| BaselineError::Options(e.to_string()))?;
     Ok(Model {
         calibrated,
         base: build.base,
         demand,
         supply,
+        min_capacity,
         notes,
     })
 }
@@ -319,8 +369,9 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
 fn quarter_market(m: &Model, year: f64) -> Market {
     const QUARTERS: f64 = 4.0;
     let mut market = m.calibrated.market.clone();
+    let index = |good: usize, region: usize| m.supply[good][region].value(year).max(m.min_capacity);
     for s in &mut market.supply {
-        let h = m.supply[s.good].value(year);
+        let h = index(s.good, s.region);
         // q(p) × h / 4: the slope of p(q) is multiplied by 4 / h.
         s.slope *= QUARTERS / h;
         s.capacity = s.capacity.map(|c| c * h / QUARTERS);
@@ -331,7 +382,7 @@ fn quarter_market(m: &Model, year: f64) -> Market {
         d.capacity = d.capacity.map(|c| c * g / QUARTERS);
     }
     for p in &mut market.processes {
-        let h = m.supply[p.output].value(year);
+        let h = index(p.output, p.region);
         p.capacity = p.capacity.map(|c| c * h / QUARTERS);
     }
     market
