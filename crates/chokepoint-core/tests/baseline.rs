@@ -8,6 +8,19 @@ use std::collections::BTreeMap;
 use chokepoint_core::world::{BaselineOptions, RegionMap, run_baseline};
 use chokepoint_equilibrium::SolveStatus;
 
+/// World base-year consumption of a good (annual, model units).
+fn base_consumption(ds: &chokepoint_core::Dataset, map: &RegionMap, good: &str) -> f64 {
+    let build = chokepoint_core::world::build_base_year(ds, map).unwrap();
+    let g = build.base.goods.iter().position(|x| x == good).unwrap();
+    build
+        .base
+        .nodes
+        .iter()
+        .filter(|n| n.good == g)
+        .map(|n| n.consumption)
+        .sum()
+}
+
 /// World totals per (year, good) of a baseline: (consumption, shortfall, volume-weighted price).
 fn yearly(b: &chokepoint_core::world::Baseline) -> BTreeMap<(String, String), (f64, f64, f64)> {
     let mut out: BTreeMap<(String, String), (f64, f64, f64, f64)> = BTreeMap::new();
@@ -135,22 +148,7 @@ fn demand_at_base_prices_follows_the_iea_path() {
             .unwrap()
     };
     let d2024 = iea(2023) + (iea(2030) - iea(2023)) / 7.0;
-    let base: f64 = {
-        let build = chokepoint_core::world::build_base_year(&ds, &map).unwrap();
-        let g = build
-            .base
-            .goods
-            .iter()
-            .position(|x| x == "cu_cathode")
-            .unwrap();
-        build
-            .base
-            .nodes
-            .iter()
-            .filter(|n| n.good == g)
-            .map(|n| n.consumption)
-            .sum()
-    };
+    let base = base_consumption(&ds, &map, "cu_cathode");
     for (year, target) in [(2030, iea(2030)), (2035, iea(2035)), (2040, iea(2040))] {
         // Demand at base prices in the year = consumption + shortfall wherever demand is not
         // fully met; the year's four mid-quarter indices average to the mid-year index.
@@ -206,22 +204,7 @@ fn the_seed_path_carries_the_article_figures() {
         .and_then(|r| r.value)
         .unwrap();
     let d2024 = (iea2023 + 28_000.0) / 2.0;
-    let base: f64 = {
-        let build = chokepoint_core::world::build_base_year(&ds, &map).unwrap();
-        let g = build
-            .base
-            .goods
-            .iter()
-            .position(|x| x == "cu_cathode")
-            .unwrap();
-        build
-            .base
-            .nodes
-            .iter()
-            .filter(|n| n.good == g)
-            .map(|n| n.consumption)
-            .sum()
-    };
+    let base = base_consumption(&ds, &map, "cu_cathode");
     // The 2040 quarters sit at mid-quarter, on the way to IEA STEPS 2045: the year averages
     // the path half a year past 2040, a tenth of the way to 2045.
     let steps2045 = ds

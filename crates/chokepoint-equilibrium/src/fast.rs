@@ -314,21 +314,22 @@ impl FastSolver {
                 s.clear();
             }
             net.fixed.iter_mut().for_each(|f| *f = 0.0);
-            for (k, s) in market.supply.iter().enumerate() {
-                net.steps[market.node(s.region, s.good)].push(Step {
-                    supply: true,
-                    intercept: s.intercept,
-                    slope: s.slope,
-                    cap: s.capacity.unwrap_or(f64::INFINITY),
-                    index: k,
-                });
-            }
-            for (k, d) in market.demand.iter().enumerate() {
-                net.steps[market.node(d.region, d.good)].push(Step {
-                    supply: false,
-                    intercept: d.intercept,
-                    slope: d.slope,
-                    cap: d.capacity.unwrap_or(f64::INFINITY),
+            let supply = market
+                .supply
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (true, k, s.region, s.good, s.intercept, s.slope, s.capacity));
+            let demand = market
+                .demand
+                .iter()
+                .enumerate()
+                .map(|(k, d)| (false, k, d.region, d.good, d.intercept, d.slope, d.capacity));
+            for (is_supply, k, region, good, intercept, slope, capacity) in supply.chain(demand) {
+                net.steps[market.node(region, good)].push(Step {
+                    supply: is_supply,
+                    intercept,
+                    slope,
+                    cap: capacity.unwrap_or(f64::INFINITY),
                     index: k,
                 });
             }
