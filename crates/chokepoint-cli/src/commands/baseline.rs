@@ -21,8 +21,9 @@ pub(crate) struct Args {
     /// data/model/demand_overrides.csv).
     #[arg(long, default_value = "steps")]
     scenario: String,
-    /// Write every quarter, region and good to DIR/baseline.csv and DIR/baseline.parquet, and
-    /// the solve status of every quarter to DIR/periods.csv.
+    /// Write every quarter, region and good to DIR/baseline.csv and DIR/baseline.parquet,
+    /// every quarter, region, good and end-use sector to DIR/sectors.csv, and the solve
+    /// status of every quarter to DIR/periods.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -61,23 +62,25 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("baseline.csv");
-        let mut w = csv::Writer::from_path(&path).map_err(|e| CliError::Other(e.into()))?;
-        for r in &b.rows {
-            w.serialize(r).map_err(|e| CliError::Other(e.into()))?;
-        }
-        w.flush()?;
+        write_csv(&path, &b.rows)?;
         files.push(path.display().to_string());
         let path = dir.join("baseline.parquet");
         crate::parquet_out::write_baseline(&path, &b.rows)
             .map_err(|e| CliError::Other(anyhow::Error::new(e)))?;
         files.push(path.display().to_string());
-        let path = dir.join("periods.csv");
-        let mut w = csv::Writer::from_path(&path).map_err(|e| CliError::Other(e.into()))?;
-        for p in &b.periods {
-            w.serialize(p).map_err(|e| CliError::Other(e.into()))?;
+        for (name, written) in [
+            (
+                "sectors.csv",
+                write_csv(&dir.join("sectors.csv"), &b.sector_rows),
+            ),
+            (
+                "periods.csv",
+                write_csv(&dir.join("periods.csv"), &b.periods),
+            ),
+        ] {
+            written?;
+            files.push(dir.join(name).display().to_string());
         }
-        w.flush()?;
-        files.push(path.display().to_string());
     }
     let mut acc: BTreeMap<(String, String), [f64; 5]> = BTreeMap::new();
     for r in &b.rows {
@@ -163,5 +166,15 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     for n in &summary.notes {
         outln!("note: {n}");
     }
+    Ok(())
+}
+
+/// Writes rows as CSV with a header from their field names.
+fn write_csv<T: Serialize>(path: &std::path::Path, rows: &[T]) -> Result<(), CliError> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| CliError::Other(e.into()))?;
+    for r in rows {
+        w.serialize(r).map_err(|e| CliError::Other(e.into()))?;
+    }
+    w.flush()?;
     Ok(())
 }

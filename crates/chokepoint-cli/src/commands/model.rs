@@ -249,11 +249,19 @@ fn base_year(ds: &Dataset, json: bool) -> Result<(), CliError> {
             let max_share_error = (0..nr)
                 .map(|r| (target[r] / total - produced[m.node(r, g)] / solved).abs())
                 .fold(0.0, f64::max);
+            // Prices where the good is supplied, used or made.
             let regional: Vec<f64> = base
                 .nodes
                 .iter()
                 .filter(|n| n.good == g)
-                .map(|n| cal.prices[m.node(n.region, g)])
+                .map(|n| n.region)
+                .chain(
+                    base.processes
+                        .iter()
+                        .filter(|p| p.output == g)
+                        .map(|p| p.region),
+                )
+                .map(|r| cal.prices[m.node(r, g)])
                 .collect();
             GoodBase {
                 good: good.clone(),

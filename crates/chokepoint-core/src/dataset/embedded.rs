@@ -66,4 +66,16 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/stockpiles.csv",
         include_str!("../../../../data/model/stockpiles.csv"),
     ),
+    (
+        "model/plants.csv",
+        include_str!("../../../../data/model/plants.csv"),
+    ),
+    (
+        "model/projects.csv",
+        include_str!("../../../../data/model/projects.csv"),
+    ),
+    (
+        "model/end_uses.csv",
+        include_str!("../../../../data/model/end_uses.csv"),
+    ),
 ];

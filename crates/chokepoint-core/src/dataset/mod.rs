@@ -115,6 +115,12 @@ pub struct Dataset {
     pub demand_overrides: Vec<DemandOverride>,
     /// `model/stockpiles.csv`: stocks with buy and release rules.
     pub stockpiles: Vec<Stockpile>,
+    /// `model/plants.csv`: plant capacities by model region.
+    pub plants: Vec<Plant>,
+    /// `model/projects.csv`: the project pipeline.
+    pub projects: Vec<Project>,
+    /// `model/end_uses.csv`: end-use sectors of each final good.
+    pub end_uses: Vec<EndUse>,
     index: Index,
 }
 
@@ -218,6 +224,9 @@ impl Dataset {
             base_year: read!(BaseYearSpec),
             demand_overrides: read!(DemandOverride),
             stockpiles: read!(Stockpile),
+            plants: read!(Plant),
+            projects: read!(Project),
+            end_uses: read!(EndUse),
             index: Index::default(),
         };
         ds.build_index();
@@ -388,6 +397,9 @@ impl Dataset {
             (BaseYearSpec::FILE, self.base_year.len()),
             (DemandOverride::FILE, self.demand_overrides.len()),
             (Stockpile::FILE, self.stockpiles.len()),
+            (Plant::FILE, self.plants.len()),
+            (Project::FILE, self.projects.len()),
+            (EndUse::FILE, self.end_uses.len()),
         ]
     }
 

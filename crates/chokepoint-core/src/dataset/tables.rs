@@ -852,6 +852,9 @@ pub struct BaseYearSpec {
     pub demand_elasticity: f64,
     /// Where the elasticities come from.
     pub elasticity_source: String,
+    /// `COMMODITY/STAGE` whose IEA base-case projection the good's capacity follows; empty
+    /// for the good's own commodity and stage.
+    pub capacity_path: String,
     /// Where final consumption goes: `where_produced`, or `shares:R=pct;R+R=pct;*=pct`.
     pub consumption: String,
     /// `fill`: secondary supply covers processing use beyond output.
@@ -872,6 +875,7 @@ table!(
         "supply_elasticity",
         "demand_elasticity",
         "elasticity_source",
+        "capacity_path",
         "consumption",
         "secondary",
         "note"
@@ -969,6 +973,135 @@ table!(
         "release_above",
         "max_buy",
         "max_release",
+        "source",
+        "note"
+    ]
+);
+
+/// `model/plants.csv`: the capacity of a good's plants in one model region, for goods whose
+/// output by country is not in a supply table (magnets, heavy rare-earth separation,
+/// enrichment by plant). Read by base-year rows with `output = plants`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plant {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// A good of `model/base_year.csv`.
+    pub good_id: String,
+    /// Model region.
+    pub region_id: String,
+    /// Output or capacity per year, in the good's model unit.
+    pub capacity: f64,
+    /// Year the figure refers to.
+    pub year: i32,
+    /// Where the figure comes from (facts ids, publications, named assumptions).
+    pub source: String,
+    /// `high`, `medium` or `low`.
+    pub confidence: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    Plant,
+    "model/plants.csv",
+    [
+        "good_id",
+        "region_id",
+        "capacity",
+        "year",
+        "source",
+        "confidence",
+        "note"
+    ]
+);
+
+/// `model/projects.csv`: the project pipeline: new capacity with a start date, a ramp-up and
+/// a probability of going ahead. The baseline adds each project's expected capacity
+/// (probability × ramped capacity); scenarios and risk runs can switch projects on or off.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Project {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Id.
+    pub project_id: String,
+    /// Display name.
+    pub name: String,
+    /// Good it makes (a good of `model/base_year.csv`).
+    pub good_id: String,
+    /// Model region.
+    pub region_id: String,
+    /// Capacity at full ramp-up, per year, in the good's model unit.
+    pub capacity: f64,
+    /// Unit cost (currency per unit): the price above which it runs (primary goods) or its
+    /// processing cost over inputs (processed goods). Empty: the rule of assumptions
+    /// `model_project_unit_cost` and `model_project_margin_premium`.
+    pub unit_cost: Option<f64>,
+    /// First output, as a decimal year (2028.5 = mid-2028).
+    pub start: f64,
+    /// Years from first output to full capacity (linear).
+    pub ramp_years: f64,
+    /// Probability that it goes ahead (0–1).
+    pub probability: f64,
+    /// `exploration`, `permitting`, `construction`, `production` or `blocked`.
+    pub status: String,
+    /// Where the figures come from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    Project,
+    "model/projects.csv",
+    [
+        "project_id",
+        "name",
+        "good_id",
+        "region_id",
+        "capacity",
+        "unit_cost",
+        "start",
+        "ramp_years",
+        "probability",
+        "status",
+        "source",
+        "note"
+    ]
+);
+
+/// `model/end_uses.csv`: how a good's final consumption splits over end-use sectors, each
+/// with its own price elasticity and growth path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EndUse {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// A good of `model/base_year.csv`.
+    pub good_id: String,
+    /// A sector of `sectors.csv`.
+    pub sector_id: String,
+    /// Share of the good's base-year final consumption (0–1) in every region, or
+    /// `iea:COMMODITY` for the sector's share of the IEA base-year demand of that commodity.
+    pub share: String,
+    /// Price elasticity of the sector's demand (absolute value).
+    pub elasticity: f64,
+    /// Growth path: `iea:COMMODITY` (the IEA path of this sector for that commodity in the
+    /// chosen scenario), `good` (the good's total path) or `constant`.
+    pub growth: String,
+    /// Where the share, elasticity and path come from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    EndUse,
+    "model/end_uses.csv",
+    [
+        "good_id",
+        "sector_id",
+        "share",
+        "elasticity",
+        "growth",
         "source",
         "note"
     ]

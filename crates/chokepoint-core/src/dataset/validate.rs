@@ -574,6 +574,9 @@ fn check_model(
     check_base_year(c, ds, &goods, commodities, stage_keys);
     check_demand_overrides(c, ds, commodities);
     check_stockpiles(c, ds);
+    check_plants(c, ds);
+    check_projects(c, ds);
+    check_end_uses(c, ds);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
             line,
@@ -595,16 +598,14 @@ fn check_base_year(
     commodities: &HashSet<&str>,
     stage_keys: &HashSet<String>,
 ) {
-    use crate::world::base::{ConsumptionRule, known_source, parse_consumption, parse_output};
+    use crate::world::base::{
+        ConsumptionRule, OutputSpec, known_source, parse_consumption, parse_output,
+    };
     c.unique::<BaseYearSpec, _>(
         ds.base_year.iter().map(|s| (s.line, s.good_id.clone())),
         "good_id",
     );
-    let regions: HashSet<&str> = ds
-        .model_regions
-        .iter()
-        .map(|r| r.region_id.as_str())
-        .collect();
+    let regions = places(ds);
     for s in &ds.base_year {
         c.reference::<BaseYearSpec>(
             s.line,
@@ -619,9 +620,25 @@ fn check_base_year(
                 s.line,
                 "output",
                 m,
-                "e.g. copper/mining/2024/usgs_mcs2025_world".into(),
+                "e.g. copper/mining/2024/usgs_mcs2025_world, or plants".into(),
             ),
-            Ok((commodity, stage, _, source)) => {
+            Ok(OutputSpec::Plants(of)) => {
+                let of = of.as_deref().unwrap_or(&s.good_id);
+                if !ds.plants.iter().any(|p| p.good_id == of) {
+                    c.err::<BaseYearSpec>(
+                        s.line,
+                        "output",
+                        format!("model/plants.csv has no row for {of}"),
+                        "add the good's plant capacities to model/plants.csv".into(),
+                    );
+                }
+            }
+            Ok(OutputSpec::Supply {
+                commodity,
+                stage,
+                source,
+                ..
+            }) => {
                 if !commodities.contains(commodity.as_str())
                     || !stage_keys.contains(&format!("{commodity}/{stage}"))
                 {
@@ -670,13 +687,27 @@ fn check_base_year(
                         s.line,
                         "consumption",
                         id,
-                        "model region",
+                        "model region or country",
                         &regions,
-                        "model/regions.csv",
+                        "model/regions.csv or countries.csv",
                     );
                 }
             }
             Ok(ConsumptionRule::WhereProduced) => {}
+        }
+        if !s.capacity_path.is_empty() {
+            let known = s.capacity_path.split_once('/').is_some_and(|(c, st)| {
+                commodities.contains(c) && stage_keys.contains(&format!("{c}/{st}"))
+            });
+            if !known {
+                c.err::<BaseYearSpec>(
+                    s.line,
+                    "capacity_path",
+                    format!("capacity_path '{}' is not a known COMMODITY/STAGE", s.capacity_path),
+                    "e.g. magnet_ree/refining (a (commodity, stage) of stages.csv), or leave it empty"
+                        .into(),
+                );
+            }
         }
         if !matches!(s.secondary.trim(), "" | "fill") {
             c.err::<BaseYearSpec>(
@@ -818,6 +849,210 @@ fn check_stockpiles(c: &mut Checker<'_, '_>, ds: &Dataset) {
                     s.release_above, s.buy_below
                 ),
                 "a stock buys low and releases high: release_above > buy_below".into(),
+            );
+        }
+    }
+}
+
+/// Places a model table may name: model region ids and ISO3 countries.
+fn places(ds: &Dataset) -> HashSet<&str> {
+    ds.model_regions
+        .iter()
+        .map(|r| r.region_id.as_str())
+        .chain(ds.countries.iter().map(|c| c.iso3.as_str()))
+        .collect()
+}
+
+/// Places (model regions and countries) and base-year good ids, for references from the model tables.
+fn model_ids(ds: &Dataset) -> (HashSet<&str>, HashSet<&str>) {
+    let regions = places(ds);
+    let goods = ds.base_year.iter().map(|b| b.good_id.as_str()).collect();
+    (regions, goods)
+}
+
+/// Reports every column of `values` that is not a finite number within `range`.
+fn check_numbers<T: Table>(
+    c: &mut Checker<'_, '_>,
+    line: u32,
+    values: &[(&str, f64)],
+    range: std::ops::RangeInclusive<f64>,
+) {
+    for &(column, v) in values {
+        if !(v.is_finite() && range.contains(&v)) {
+            c.err::<T>(
+                line,
+                column,
+                format!(
+                    "{column} {v} must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+                hint_for_column("value"),
+            );
+        }
+    }
+}
+
+/// Checks a row's place (model region or country) and base-year good.
+fn place_and_good<T: Table>(
+    c: &mut Checker<'_, '_>,
+    line: u32,
+    place: &str,
+    good: &str,
+    places: &HashSet<&str>,
+    goods: &HashSet<&str>,
+) {
+    c.reference::<T>(
+        line,
+        "region_id",
+        place,
+        "model region or country",
+        places,
+        "model/regions.csv or countries.csv",
+    );
+    c.reference::<T>(
+        line,
+        "good_id",
+        good,
+        "base-year good",
+        goods,
+        "model/base_year.csv",
+    );
+}
+
+/// The rows of `model/plants.csv`.
+fn check_plants(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    let (regions, goods) = model_ids(ds);
+    for p in &ds.plants {
+        place_and_good::<Plant>(c, p.line, &p.region_id, &p.good_id, &regions, &goods);
+        check_numbers::<Plant>(c, p.line, &[("capacity", p.capacity)], 0.0..=f64::MAX);
+        if !matches!(p.confidence.as_str(), "high" | "medium" | "low") {
+            c.err::<Plant>(
+                p.line,
+                "confidence",
+                format!("confidence '{}' is not high, medium or low", p.confidence),
+                "say how far the figure can be trusted: high, medium or low".into(),
+            );
+        }
+    }
+}
+
+/// The rows of `model/projects.csv`.
+fn check_projects(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    c.unique::<Project, _>(
+        ds.projects.iter().map(|p| (p.line, p.project_id.clone())),
+        "project_id",
+    );
+    let (regions, goods) = model_ids(ds);
+    for p in &ds.projects {
+        place_and_good::<Project>(c, p.line, &p.region_id, &p.good_id, &regions, &goods);
+        check_numbers::<Project>(
+            c,
+            p.line,
+            &[
+                ("capacity", p.capacity),
+                ("unit_cost", p.unit_cost.unwrap_or(0.0)),
+                ("ramp_years", p.ramp_years),
+            ],
+            0.0..=f64::MAX,
+        );
+        check_numbers::<Project>(c, p.line, &[("probability", p.probability)], 0.0..=1.0);
+        check_numbers::<Project>(c, p.line, &[("start", p.start)], 1900.0..=2200.0);
+        const STATUSES: [&str; 5] = [
+            "exploration",
+            "permitting",
+            "construction",
+            "production",
+            "blocked",
+        ];
+        if !STATUSES.contains(&p.status.as_str()) {
+            c.err::<Project>(
+                p.line,
+                "status",
+                format!(
+                    "status '{}' is not one of {}",
+                    p.status,
+                    STATUSES.join(", ")
+                ),
+                "the project's stage of development".into(),
+            );
+        }
+    }
+}
+
+/// The rows of `model/end_uses.csv`: known goods and sectors, shares per good summing to 1.
+fn check_end_uses(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    let (_, goods) = model_ids(ds);
+    let sectors: HashSet<&str> = ds.sectors.iter().map(|s| s.sector_id.as_str()).collect();
+    let commodities: HashSet<&str> = ds
+        .commodities
+        .iter()
+        .map(|c| c.commodity_id.as_str())
+        .collect();
+    c.unique::<EndUse, _>(
+        ds.end_uses
+            .iter()
+            .map(|e| (e.line, format!("{}/{}", e.good_id, e.sector_id))),
+        "sector_id",
+    );
+    for e in &ds.end_uses {
+        c.reference::<EndUse>(
+            e.line,
+            "good_id",
+            &e.good_id,
+            "base-year good",
+            &goods,
+            "model/base_year.csv",
+        );
+        c.reference::<EndUse>(
+            e.line,
+            "sector_id",
+            &e.sector_id,
+            "sector",
+            &sectors,
+            "sectors.csv",
+        );
+        check_numbers::<EndUse>(
+            c,
+            e.line,
+            &[("elasticity", e.elasticity)],
+            f64::MIN_POSITIVE..=f64::MAX,
+        );
+        for (column, text) in [("share", &e.share), ("growth", &e.growth)] {
+            if let Some(commodity) = text.strip_prefix("iea:") {
+                c.reference::<EndUse>(
+                    e.line,
+                    column,
+                    commodity,
+                    "commodity",
+                    &commodities,
+                    "commodities.csv",
+                );
+            }
+        }
+        if e.share.strip_prefix("iea:").is_none() {
+            match e.share.trim().parse::<f64>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => {}
+                _ => c.err::<EndUse>(
+                    e.line,
+                    "share",
+                    format!(
+                        "share '{}' is neither a number from 0 to 1 nor iea:COMMODITY",
+                        e.share
+                    ),
+                    "e.g. 0.25, or iea:lithium for the IEA base-year share".into(),
+                ),
+            }
+        }
+        if !(e.growth.starts_with("iea:") || matches!(e.growth.as_str(), "good" | "constant")) {
+            c.err::<EndUse>(
+                e.line,
+                "growth",
+                format!(
+                    "growth '{}' is not iea:COMMODITY, good or constant",
+                    e.growth
+                ),
+                "iea:lithium follows the IEA path of this sector; good the good's total".into(),
             );
         }
     }

@@ -28,20 +28,65 @@ pub enum ConsumptionRule {
     Shares(Vec<(Option<Vec<String>>, f64)>),
 }
 
-/// Parses `COMMODITY/STAGE/YEAR/SOURCE`.
-pub fn parse_output(spec: &str) -> Result<(String, String, i32, String), String> {
-    let parts: Vec<&str> = spec.split('/').map(str::trim).collect();
-    match parts[..] {
-        [c, s, y, src] => {
-            let year = y
-                .parse::<i32>()
-                .map_err(|_| format!("year '{y}' is not a whole number"))?;
-            Ok((c.to_string(), s.to_string(), year, src.to_string()))
+/// Where a good's base output comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutputSpec {
+    /// A supply table of the dataset: `COMMODITY/STAGE/YEAR/SOURCE` (production), or with a
+    /// fifth part `/capacity` for a capacity table (conversion, enrichment).
+    Supply {
+        /// Commodity id.
+        commodity: String,
+        /// Stage id.
+        stage: String,
+        /// Data year.
+        year: i32,
+        /// Source id.
+        source: String,
+        /// Production or capacity.
+        metric: Metric,
+    },
+    /// Rows of `model/plants.csv` (plant capacities by model region, each sourced): the
+    /// good's own (`plants`) or another good's (`plants:GOOD`, e.g. LEU made at the
+    /// enrichment plants).
+    Plants(Option<String>),
+}
+
+/// Parses `COMMODITY/STAGE/YEAR/SOURCE[/capacity]` or `plants`.
+pub fn parse_output(spec: &str) -> Result<OutputSpec, String> {
+    match spec.trim() {
+        "plants" => return Ok(OutputSpec::Plants(None)),
+        other => {
+            if let Some(good) = other.strip_prefix("plants:") {
+                return Ok(OutputSpec::Plants(Some(good.trim().to_string())));
+            }
         }
-        _ => Err(format!(
-            "'{spec}' is not COMMODITY/STAGE/YEAR/SOURCE (e.g. copper/mining/2024/usgs_mcs2025_world)"
-        )),
     }
+    let parts: Vec<&str> = spec.split('/').map(str::trim).collect();
+    let (c, s, y, src, metric) = match parts[..] {
+        [c, s, y, src] => (c, s, y, src, Metric::Production),
+        [c, s, y, src, "capacity"] => (c, s, y, src, Metric::Capacity),
+        [.., m] if parts.len() == 5 => {
+            return Err(format!(
+                "metric '{m}' is not 'capacity' (leave it out for production)"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "'{spec}' is not COMMODITY/STAGE/YEAR/SOURCE[/capacity] or plants (e.g. \
+                 copper/mining/2024/usgs_mcs2025_world)"
+            ));
+        }
+    };
+    let year = y
+        .parse::<i32>()
+        .map_err(|_| format!("year '{y}' is not a whole number"))?;
+    Ok(OutputSpec::Supply {
+        commodity: c.to_string(),
+        stage: s.to_string(),
+        year,
+        source: src.to_string(),
+        metric,
+    })
 }
 
 /// Parses `where_produced` or `shares:CHN=58;DEU+FRA=10;*=32` (percent, summing to 100).
@@ -122,12 +167,6 @@ pub fn build_base_year(ds: &Dataset, map: &RegionMap) -> Result<BaseYearBuild, B
         .enumerate()
         .map(|(g, s)| (s.good_id.as_str(), g))
         .collect();
-    let region_index: HashMap<&str, usize> = map
-        .regions
-        .iter()
-        .enumerate()
-        .map(|(r, x)| (x.id.as_str(), r))
-        .collect();
     let spec_err = |s: &BaseYearSpec, message: String, hint: &str| BaseYearError::Spec {
         line: s.line,
         message,
@@ -140,24 +179,64 @@ pub fn build_base_year(ds: &Dataset, map: &RegionMap) -> Result<BaseYearBuild, B
     // Output by model region.
     let mut output = vec![vec![0.0; nr]; ng];
     for (g, s) in specs.iter().enumerate() {
-        let (commodity, stage, year, source) = parse_output(&s.output)
-            .map_err(|m| spec_err(s, m, "write the output as COMMODITY/STAGE/YEAR/SOURCE"))?;
-        let query = ConcentrationQuery {
-            commodity,
-            stage: Some(stage),
-            year: Some(year),
-            source: Some(source),
-            metric: Metric::Production,
-        };
-        let by_region = production_by_region(ds, map, &query).map_err(|e| {
+        let spec = parse_output(&s.output).map_err(|m| {
             spec_err(
                 s,
-                e.to_string().lines().next().unwrap_or_default().to_string(),
-                "`chokepoint data show COMMODITY` lists the stages, years and sources with data",
+                m,
+                "write the output as COMMODITY/STAGE/YEAR/SOURCE[/capacity] or plants",
             )
         })?;
-        for (r, share) in by_region.regions.iter().enumerate() {
-            output[g][r] = share.quantity * s.output_factor;
+        match spec {
+            OutputSpec::Plants(of) => {
+                let of = of.as_deref().unwrap_or(&s.good_id);
+                let plants: Vec<_> = ds.plants.iter().filter(|p| p.good_id == of).collect();
+                if plants.is_empty() {
+                    return Err(spec_err(
+                        s,
+                        format!("model/plants.csv has no row for {of}"),
+                        "add the good's plant capacities to model/plants.csv",
+                    ));
+                }
+                for p in plants {
+                    let r = map.resolve(&p.region_id).ok_or_else(|| {
+                        spec_err(
+                            s,
+                            format!(
+                                "plant place '{}' is neither a model region nor a country",
+                                p.region_id
+                            ),
+                            "use region ids of model/regions.csv or ISO3 country codes",
+                        )
+                    })?;
+                    output[g][r] += p.capacity * s.output_factor;
+                }
+            }
+            OutputSpec::Supply {
+                commodity,
+                stage,
+                year,
+                source,
+                metric,
+            } => {
+                let query = ConcentrationQuery {
+                    commodity,
+                    stage: Some(stage),
+                    year: Some(year),
+                    source: Some(source),
+                    metric,
+                };
+                let by_region = production_by_region(ds, map, &query).map_err(|e| {
+                    spec_err(
+                        s,
+                        e.to_string().lines().next().unwrap_or_default().to_string(),
+                        "`chokepoint data show COMMODITY` lists the stages, years and sources \
+                         with data",
+                    )
+                })?;
+                for (r, share) in by_region.regions.iter().enumerate() {
+                    output[g][r] = share.quantity * s.output_factor;
+                }
+            }
         }
     }
 
@@ -283,11 +362,11 @@ pub fn build_base_year(ds: &Dataset, map: &RegionMap) -> Result<BaseYearBuild, B
                         Some(ids) => {
                             let mut set = Vec::new();
                             for id in ids {
-                                let &r = region_index.get(id.as_str()).ok_or_else(|| {
+                                let r = map.resolve(&id).ok_or_else(|| {
                                     spec_err(
                                         s,
-                                        format!("unknown model region '{id}'"),
-                                        "use region ids of model/regions.csv",
+                                        format!("'{id}' is neither a model region nor a country"),
+                                        "use region ids of model/regions.csv or ISO3 country codes",
                                     )
                                 })?;
                                 set.push(r);

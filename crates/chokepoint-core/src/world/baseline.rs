@@ -15,14 +15,15 @@
 use serde::Serialize;
 
 use chokepoint_equilibrium::{
-    Calibrated, DemandStep, FastOptions, FastSolver, Market, SolveStatus, SolverPath, SupplyStep,
-    calibrate,
+    DemandStep, FastOptions, FastSolver, Market, SolveStatus, SolverPath, SupplyStep, calibrate,
 };
 
 use crate::dataset::Dataset;
 use crate::dataset::tables::{Case, DemandOverride, EntityKind, Metric};
 use crate::metrics::concentration::source_family;
 
+use super::path::Path;
+use super::sectors::{DemandKey, Sector, sectors, split_demand};
 use super::{BaseYearError, RegionMap, build_base_year};
 
 /// What to run.
@@ -63,6 +64,26 @@ pub struct PeriodRow {
     pub shortfall: f64,
 }
 
+/// One end-use sector's demand for a good in one region and quarter (goods without sectors
+/// have one row, sector `total`). Quantities per quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectorRow {
+    /// `2025Q1`.
+    pub period: String,
+    /// Model region id.
+    pub region: String,
+    /// Good id.
+    pub good: String,
+    /// Sector id (`sectors.csv`), or `total`.
+    pub sector: String,
+    /// What the sector consumed.
+    pub consumption: f64,
+    /// What it would take at the base-year price.
+    pub demand_at_base_price: f64,
+    /// `demand_at_base_price − consumption`, when positive.
+    pub shortfall: f64,
+}
+
 /// How one quarter's clearing went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodStatus {
@@ -85,6 +106,8 @@ pub struct Baseline {
     pub periods: Vec<PeriodStatus>,
     /// Per quarter, region and good: prices and quantities.
     pub rows: Vec<PeriodRow>,
+    /// Per quarter, region, good and end-use sector: consumption and shortfall.
+    pub sector_rows: Vec<SectorRow>,
     /// Remarks (goods without an IEA path, ...).
     pub notes: Vec<String>,
 }
@@ -103,69 +126,8 @@ pub enum BaselineError {
     Options(String),
 }
 
-/// A piecewise-linear index through (year, value) points, relative to `base_year`.
-#[derive(Debug, Clone, PartialEq)]
-struct Path {
-    points: Vec<(f64, f64)>,
-}
-
-impl Path {
-    fn value(&self, year: f64) -> f64 {
-        let p = &self.points;
-        if p.is_empty() {
-            return 1.0;
-        }
-        if year <= p[0].0 {
-            return p[0].1;
-        }
-        for w in p.windows(2) {
-            if year <= w[1].0 {
-                let t = (year - w[0].0) / (w[1].0 - w[0].0);
-                return w[0].1 + t * (w[1].1 - w[0].1);
-            }
-        }
-        p[p.len() - 1].1
-    }
-
-    /// The path divided by its value at `year` (so it is 1 there).
-    fn relative_to(mut self, year: f64) -> Self {
-        let v = self.value(year);
-        if v > 0.0 {
-            for point in &mut self.points {
-                point.1 /= v;
-            }
-        }
-        self
-    }
-}
-
-impl Path {
-    /// Sets the value at `year` (replacing a point of that year).
-    fn set(&mut self, year: f64, value: f64) {
-        self.points.retain(|p| p.0 != year);
-        self.points.push((year, value));
-        self.points.sort_by(|a, b| a.0.total_cmp(&b.0));
-    }
-
-    /// Applies `model/demand_overrides.csv` rows (in year order): `level` sets the year's
-    /// value, `growth` sets it to the previous year's value times the ratio.
-    fn apply(&mut self, rules: &[&DemandOverride]) {
-        let mut rules: Vec<&&DemandOverride> = rules.iter().collect();
-        rules.sort_by_key(|o| o.year);
-        for o in rules {
-            let year = f64::from(o.year);
-            let value = if o.rule == "growth" {
-                self.value(year - 1.0) * o.value
-            } else {
-                o.value
-            };
-            self.set(year, value);
-        }
-    }
-}
-
 /// IEA demand of one sector (or `total`) of a commodity: the base year plus the scenario.
-fn iea_points(ds: &Dataset, commodity: &str, sector: &str, scenario: &str) -> Path {
+pub(crate) fn iea_points(ds: &Dataset, commodity: &str, sector: &str, scenario: &str) -> Path {
     let mut points: Vec<(f64, f64)> = ds
         .demand
         .iter()
@@ -183,7 +145,12 @@ fn iea_points(ds: &Dataset, commodity: &str, sector: &str, scenario: &str) -> Pa
 /// Total demand of a commodity along a demand path: an IEA scenario of `demand.csv`, or a
 /// path of `model/demand_overrides.csv` built on one (sector changes are summed over the
 /// commodity's sectors; total changes apply last).
-fn demand_path(ds: &Dataset, commodity: &str, scenario: &str) -> Option<Path> {
+pub(crate) fn demand_path(
+    ds: &Dataset,
+    commodity: &str,
+    scenario: &str,
+    apply_total: bool,
+) -> Option<Path> {
     let iea = ds
         .demand_overrides
         .iter()
@@ -239,7 +206,9 @@ fn demand_path(ds: &Dataset, commodity: &str, scenario: &str) -> Option<Path> {
                 .collect(),
         }
     };
-    total.apply(&total_rules);
+    if apply_total {
+        total.apply(&total_rules);
+    }
     (total.points.len() >= 2).then_some(total)
 }
 
@@ -262,9 +231,27 @@ fn supply_path(ds: &Dataset, commodity: &str, stage: &str) -> Option<Path> {
     (points.len() >= 2).then_some(Path { points })
 }
 
+/// Where a pipeline project enters the market.
+#[derive(Debug, Clone, Copy)]
+enum ProjectSlot {
+    /// A flat supply step (primary goods), index into `Market::supply`.
+    Supply(usize),
+    /// A plant (processed goods), index into `Market::processes`.
+    Process(usize),
+}
+
 /// The base year, calibrated, and the growth paths of every good.
 struct Model {
-    calibrated: Calibrated,
+    /// The calibrated market with demand split by sector and the pipeline's projects added
+    /// (at zero capacity): the template of every quarter.
+    market: Market,
+    /// What drives each demand step of `market`.
+    demand_keys: Vec<DemandKey>,
+    /// Each demand step's annual demand at its base price.
+    demand_base: Vec<f64>,
+    sectors: Vec<Sector>,
+    /// Per row of `model/projects.csv`: where it enters `market`.
+    projects: Vec<ProjectSlot>,
     base: chokepoint_equilibrium::BaseYear,
     demand: Vec<Path>,
     /// Capacity index per good and region.
@@ -326,9 +313,15 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
     let mut supply = Vec::new();
     for good in &build.base.goods {
         let g = ds.goods.iter().find(|x| &x.good_id == good);
-        let (commodity, stage) =
+        let (commodity, own_stage) =
             g.map_or(("", ""), |g| (g.commodity_id.as_str(), g.stage_id.as_str()));
-        match demand_path(ds, commodity, scenario) {
+        // Capacity follows the row's `capacity_path` (e.g. rare-earth oxides, metals and
+        // magnets follow the IEA magnet rare-earth refining projection), else its own.
+        let spec = ds.base_year.iter().find(|s| &s.good_id == good);
+        let (supply_commodity, stage) = spec
+            .and_then(|s| s.capacity_path.split_once('/'))
+            .unwrap_or((commodity, own_stage));
+        match demand_path(ds, commodity, scenario, true) {
             Some(p) => demand.push(p.relative_to(base_year)),
             None => {
                 notes.push(format!(
@@ -338,14 +331,21 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
                 demand.push(Path { points: Vec::new() });
             }
         }
-        match supply_path(ds, commodity, stage) {
+        match supply_path(ds, supply_commodity, stage) {
             Some(p) => {
                 let world = p.relative_to(base_year);
-                supply.push(regional_paths(ds, map, commodity, stage, &world, base_year));
+                supply.push(regional_paths(
+                    ds,
+                    map,
+                    supply_commodity,
+                    stage,
+                    &world,
+                    base_year,
+                ));
             }
             None => {
                 notes.push(format!(
-                    "{good}: no IEA supply projection for {commodity}/{stage}; capacity held at \
+                    "{good}: no IEA supply projection for {supply_commodity}/{stage}; capacity held at \
                      the base year (model_constant_without_projection)"
                 ));
                 supply.push(vec![Path { points: Vec::new() }; build.base.regions.len()]);
@@ -355,8 +355,23 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
     let min_capacity = ds
         .assumption("model_min_capacity_index")
         .map_err(|e| BaselineError::Options(e.to_string()))?;
+    let sectors = sectors(
+        ds,
+        &build.base.goods,
+        scenario,
+        base_year,
+        &demand,
+        &mut notes,
+    )?;
+    let (mut market, demand_keys, demand_base) =
+        split_demand(&calibrated.market, &calibrated.prices, &sectors);
+    let projects = add_projects(ds, map, &build.base, &mut market)?;
     Ok(Model {
-        calibrated,
+        market,
+        demand_keys,
+        demand_base,
+        sectors,
+        projects,
         base: build.base,
         demand,
         supply,
@@ -365,10 +380,83 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
     })
 }
 
+/// Adds every project of `model/projects.csv` to the market at zero capacity: a plant with
+/// the good's inputs where the good is processed, else a flat supply step at its unit cost.
+fn add_projects(
+    ds: &Dataset,
+    map: &RegionMap,
+    base: &chokepoint_equilibrium::BaseYear,
+    market: &mut Market,
+) -> Result<Vec<ProjectSlot>, BaselineError> {
+    let assumption = |id: &str| {
+        ds.assumption(id)
+            .map_err(|e| BaselineError::Options(e.to_string()))
+    };
+    let primary_share = assumption("model_project_unit_cost")?;
+    let premium = assumption("model_project_margin_premium")?;
+    let mut slots = Vec::new();
+    for p in &ds.projects {
+        let place = map
+            .resolve(&p.region_id)
+            .zip(base.goods.iter().position(|g| *g == p.good_id));
+        let Some((region, good)) = place else {
+            return Err(BaselineError::Options(format!(
+                "model/projects.csv:{}: project {}: region {} or good {} is not in the base year",
+                p.line, p.project_id, p.region_id, p.good_id
+            )));
+        };
+        let inputs = market
+            .processes
+            .iter()
+            .find(|x| x.output == good)
+            .map(|x| x.inputs.clone());
+        slots.push(match inputs {
+            Some(inputs) => {
+                let margin = base.prices[good]
+                    - inputs.iter().map(|&(k, c)| c * base.prices[k]).sum::<f64>();
+                market.processes.push(chokepoint_equilibrium::Process {
+                    name: p.name.clone(),
+                    region,
+                    output: good,
+                    inputs,
+                    cost: p.unit_cost.unwrap_or(premium * margin.max(0.0)),
+                    capacity: Some(0.0),
+                });
+                ProjectSlot::Process(market.processes.len() - 1)
+            }
+            None => {
+                market.supply.push(SupplyStep {
+                    region,
+                    good,
+                    intercept: p.unit_cost.unwrap_or(primary_share * base.prices[good]),
+                    slope: 0.0,
+                    capacity: Some(0.0),
+                });
+                ProjectSlot::Supply(market.supply.len() - 1)
+            }
+        });
+    }
+    Ok(slots)
+}
+
+/// A project's expected annual capacity at `year`: probability × capacity × ramp-up (linear
+/// over `ramp_years` from `start`).
+pub(crate) fn project_capacity(p: &crate::dataset::tables::Project, year: f64) -> f64 {
+    if year < p.start {
+        return 0.0;
+    }
+    let ramp = if p.ramp_years > 0.0 {
+        ((year - p.start) / p.ramp_years).min(1.0)
+    } else {
+        1.0
+    };
+    p.probability * p.capacity * ramp
+}
+
 /// The market of one quarter: annual curves scaled to a quarter and by the growth indices.
-fn quarter_market(m: &Model, year: f64) -> Market {
+fn quarter_market(m: &Model, ds: &Dataset, year: f64) -> Market {
     const QUARTERS: f64 = 4.0;
-    let mut market = m.calibrated.market.clone();
+    let mut market = m.market.clone();
     let index = |good: usize, region: usize| m.supply[good][region].value(year).max(m.min_capacity);
     for s in &mut market.supply {
         let h = index(s.good, s.region);
@@ -376,14 +464,29 @@ fn quarter_market(m: &Model, year: f64) -> Market {
         s.slope *= QUARTERS / h;
         s.capacity = s.capacity.map(|c| c * h / QUARTERS);
     }
-    for d in &mut market.demand {
-        let g = m.demand[d.good].value(year);
-        d.slope *= QUARTERS / g;
-        d.capacity = d.capacity.map(|c| c * g / QUARTERS);
+    for (d, key) in market.demand.iter_mut().zip(&m.demand_keys) {
+        let g = match *key {
+            DemandKey::Good(g) => m.demand[g].value(year),
+            DemandKey::Sector(s) => m.sectors[s].path.value(year),
+        };
+        if g > 0.0 {
+            d.slope *= QUARTERS / g;
+            d.capacity = d.capacity.map(|c| c * g / QUARTERS);
+        } else {
+            // A path that falls to zero (an IEA sector that disappears) leaves no demand.
+            d.capacity = Some(0.0);
+        }
     }
     for p in &mut market.processes {
         let h = index(p.output, p.region);
         p.capacity = p.capacity.map(|c| c * h / QUARTERS);
+    }
+    for (p, slot) in ds.projects.iter().zip(&m.projects) {
+        let c = Some(project_capacity(p, year) / QUARTERS);
+        match *slot {
+            ProjectSlot::Supply(k) => market.supply[k].capacity = c,
+            ProjectSlot::Process(k) => market.processes[k].capacity = c,
+        }
     }
     market
 }
@@ -419,6 +522,7 @@ pub fn run_baseline(
     let m = model(ds, map, &options.scenario)?;
     let nr = m.base.regions.len();
     let mut rows = Vec::new();
+    let mut sector_rows = Vec::new();
     let mut periods = Vec::new();
     // One solver for every quarter: each clearing starts from the previous one's working set.
     // Stockpiles: (region, good) of each, and its stock, carried from quarter to quarter.
@@ -444,7 +548,7 @@ pub fn run_baseline(
             let period = format!("{year}Q{q}");
             // Mid-quarter, in years.
             let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
-            let mut market = quarter_market(&m, t);
+            let mut market = quarter_market(&m, ds, t);
             // Each stockpile is a flat demand step at its buy price (room left, at most its
             // buying rate) and a flat supply step at its release price (stock held, at most its
             // release rate): always both, so the market keeps its shape and its warm start.
@@ -498,10 +602,36 @@ pub fn run_baseline(
                 exports[market.node(r.from, r.good)] += x;
                 imports[market.node(r.to, r.good)] += x;
             }
+            // Demand at the base-year price, per node and per (node, sector).
             let mut base_demand = vec![0.0; market.nodes()];
-            for n in &m.base.nodes {
-                base_demand[market.node(n.region, n.good)] +=
-                    n.consumption * m.demand[n.good].value(t) / 4.0;
+            let mut by_sector: std::collections::BTreeMap<(usize, &str), (f64, f64)> =
+                std::collections::BTreeMap::new();
+            for (k, key) in m.demand_keys.iter().enumerate() {
+                let d = &market.demand[k];
+                let (growth, sector) = match *key {
+                    DemandKey::Good(g) => (m.demand[g].value(t), "total"),
+                    DemandKey::Sector(s) => (m.sectors[s].path.value(t), m.sectors[s].id.as_str()),
+                };
+                let want = m.demand_base[k] * growth / 4.0;
+                let i = market.node(d.region, d.good);
+                base_demand[i] += want;
+                let e = by_sector.entry((i, sector)).or_insert((0.0, 0.0));
+                e.0 += sol.demand[k];
+                e.1 += want;
+            }
+            for (&(i, sector), &(consumed, want)) in &by_sector {
+                if consumed == 0.0 && want == 0.0 {
+                    continue;
+                }
+                sector_rows.push(SectorRow {
+                    period: period.clone(),
+                    region: m.base.regions[i / m.base.goods.len()].clone(),
+                    good: m.base.goods[i % m.base.goods.len()].clone(),
+                    sector: sector.to_string(),
+                    consumption: consumed,
+                    demand_at_base_price: want,
+                    shortfall: (want - consumed).max(0.0),
+                });
             }
             for g in 0..m.base.goods.len() {
                 for r in 0..nr {
@@ -534,6 +664,7 @@ pub fn run_baseline(
         scenario: options.scenario.clone(),
         periods,
         rows,
+        sector_rows,
         notes: m.notes,
     })
 }

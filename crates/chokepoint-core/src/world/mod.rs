@@ -3,7 +3,9 @@
 
 pub mod base;
 pub mod baseline;
+mod path;
 pub mod regions;
+mod sectors;
 
 use serde::Serialize;
 

@@ -54,6 +54,15 @@ impl RegionMap {
         self.of_country.get(iso3).copied()
     }
 
+    /// Index of a place named in a model table: a model region id, or an ISO3 country (its
+    /// region), so tables that name countries survive any merge or split of the regions.
+    pub fn resolve(&self, id: &str) -> Option<usize> {
+        self.regions
+            .iter()
+            .position(|r| r.id == id)
+            .or_else(|| self.region_of(id))
+    }
+
     /// Index of the region that takes every country no other row names (`*`), if any.
     pub fn rest(&self) -> Option<usize> {
         self.rest
