@@ -21,9 +21,15 @@
 //! its input node to its output node with a gain (units of input per unit of output): within a
 //! tree every price is then factor·level + offset, the tree equation weighs each node's excess
 //! by its factor, and flows follow from factor-weighted subtree sums (a generalised network).
-//! Markets the method does not cover (processes with several inputs, flat steps without a
-//! capacity) go to the reference path, as does any solve that hits a guard;
-//! [`Solution::solver`] says which path produced a solution.
+//! A process with several inputs is a *joint* edge: it never joins trees; in the working set
+//! it adds one linear equation between the levels of the trees its nodes lie in, and the trees
+//! it links are solved together as a small dense system over their levels, its activity being
+//! the equation's multiplier (see [`joint`]).
+//! Markets the method does not cover (flat steps without a capacity) go to the reference
+//! path, as does any solve that hits a guard; [`Solution::solver`] says which path produced a
+//! solution.
+
+mod joint;
 
 use crate::model::Market;
 use crate::reference::{ReferenceOptions, solve_reference};
@@ -91,15 +97,18 @@ struct Step {
 enum EdgeKind {
     /// A route (index into `Market::routes`): moves a good between regions.
     Route(usize),
-    /// A single-input process (index into `Market::processes`): turns `gain` units of the
-    /// input good into one unit of the output good in one region.
+    /// A process (index into `Market::processes`): turns `gain` units of its first input,
+    /// and the edge's `extras` of its other inputs, into one unit of the output good in one
+    /// region.
     Process(usize),
 }
 
 /// The whole market as one network, prepared once and reused across solves. Nodes are the
 /// market's (region, good) nodes; an edge from `tail` to `head` with activity x takes
-/// `gain`·x from the tail and adds x to the head; its dual constraint is
-/// p_head − gain·p_tail ≤ wedge (equality while it is in the working set).
+/// `gain`·x from the tail, c·x from each of its extra inputs (node, c), and adds x to the
+/// head; its dual constraint is p_head − gain·p_tail − Σ c·p_extra ≤ wedge (equality while it
+/// is in the working set). Only processes with several inputs have extras: they are *joint*
+/// edges, which never join trees (see [`joint`]).
 #[derive(Debug, Clone)]
 struct Net {
     edges: Vec<EdgeKind>,
@@ -107,6 +116,14 @@ struct Net {
     ends: Vec<(usize, usize)>,
     /// Input units per unit of activity: 1 for routes, the input coefficient for processes.
     gain: Vec<f64>,
+    /// Joint edges are `first_joint..`; joint edge k's extra inputs are
+    /// `extras[extra_start[k − first_joint]..extra_start[k − first_joint + 1]]`.
+    first_joint: usize,
+    extra_start: Vec<usize>,
+    /// Extra inputs of joint edges: (node, units per unit of activity).
+    extras: Vec<(usize, f64)>,
+    /// Last activity of each joint edge in the working set (starts its next solve).
+    joint_x: Vec<f64>,
     /// Cost + tariff of a route, unit cost of a process (set by `load`).
     base_wedge: Vec<f64>,
     /// Capacity of each edge, ∞ when none (set by `load`).
@@ -119,6 +136,49 @@ struct Net {
     /// Last working-set prices (warm start), valid when `warm`.
     prices: Vec<f64>,
     warm: bool,
+}
+
+impl Net {
+    /// Inputs of edge `k` beyond its tail, (node, units per unit of activity): empty but for
+    /// processes with several inputs.
+    fn extras(&self, k: usize) -> &[(usize, f64)] {
+        if k < self.first_joint {
+            return &[];
+        }
+        let j = k - self.first_joint;
+        &self.extras[self.extra_start[j]..self.extra_start[j + 1]]
+    }
+
+    /// Whether edge `k` is a process with several inputs (a joint edge).
+    fn is_joint(&self, k: usize) -> bool {
+        k >= self.first_joint
+    }
+
+    /// Every node edge `k` touches with its coefficient in the edge's gap: the head +1, the
+    /// tail −gain, each extra input −c.
+    fn touches(&self, k: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (tail, head) = self.ends[k];
+        [(head, 1.0), (tail, -self.gain[k])]
+            .into_iter()
+            .chain(self.extras(k).iter().map(|&(e, c)| (e, -c)))
+    }
+}
+
+/// A breakpoint of a tree's weighted excess as a function of its level: (level, change of
+/// slope, jump, position of the node in `Scratch::order`, step index at the node).
+type Event = (f64, f64, f64, u32, u32);
+
+/// Scales of one network solve.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Price tolerance.
+    tol_p: f64,
+    /// Level of a tree whose excess cannot reach zero (± this, far beyond any real price).
+    big: f64,
+    /// Quantity per price (a first step length for searches over activities).
+    ratio: f64,
+    /// Price magnitude of the market.
+    price: f64,
 }
 
 /// Work buffers of one network solve.
@@ -139,11 +199,25 @@ struct Scratch {
     fixed_out: Vec<f64>,
     excess: Vec<f64>,
     flows: Vec<f64>,
-    events: Vec<(f64, f64, f64, u32, u32)>,
+    events: Vec<Event>,
     uncapped: Vec<(f64, f64)>,
     partial: Vec<(usize, usize, f64)>,
     roots: Vec<usize>,
     comp_unsolvable: Vec<i8>,
+    /// Per component: its run `order[start..end]`.
+    comp_range: Vec<(usize, usize)>,
+    /// Joint edges in the working set.
+    joints: Vec<usize>,
+    /// Union–find over components joined by joint edges, and which components they touch.
+    dsu: Vec<usize>,
+    touched: Vec<bool>,
+    /// Position of a component within its cluster.
+    local: Vec<usize>,
+    /// Whether the last minimiser is only approximate: trees joined by joint edges whose
+    /// levels were corrected to meet the joint equations (flagged unsolvable), as when some
+    /// cannot balance in the working set.
+    approximate: bool,
+    cluster: joint::Cluster,
     why: &'static str,
     wedge: Vec<f64>,
 }
@@ -178,29 +252,56 @@ pub struct FastSolver {
     pub stats: FastStats,
     /// Why the last fallback to the reference path happened, if any.
     pub last_fallback: Option<&'static str>,
-    shape: (usize, usize, usize, usize, usize, usize, usize),
+    shape: Shape,
 }
 
-fn shape(m: &Market) -> (usize, usize, usize, usize, usize, usize, usize) {
-    (
-        m.regions.len(),
-        m.goods.len(),
-        m.supply.len(),
-        m.demand.len(),
-        m.routes.len(),
-        m.quotas.len(),
-        m.export_shares.len(),
-    )
+/// What a solver's network is built from: the sizes of a market and how many inputs each of
+/// its processes has (which makes its edges).
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    sizes: [usize; 8],
+    inputs: Vec<usize>,
 }
 
-/// Whether the fast path covers a market: every process has a single input, and every
-/// perfectly elastic step has a capacity.
+impl Shape {
+    fn of(m: &Market) -> Self {
+        Shape {
+            sizes: Self::sizes(m),
+            inputs: m.processes.iter().map(|p| p.inputs.len()).collect(),
+        }
+    }
+
+    fn sizes(m: &Market) -> [usize; 8] {
+        [
+            m.regions.len(),
+            m.goods.len(),
+            m.supply.len(),
+            m.demand.len(),
+            m.routes.len(),
+            m.quotas.len(),
+            m.export_shares.len(),
+            m.processes.len(),
+        ]
+    }
+
+    /// Whether `m` has this shape (without allocating: checked on every solve).
+    fn fits(&self, m: &Market) -> bool {
+        self.sizes == Self::sizes(m)
+            && self
+                .inputs
+                .iter()
+                .zip(&m.processes)
+                .all(|(&n, p)| n == p.inputs.len())
+    }
+}
+
+/// Whether the fast path covers a market: every perfectly elastic step has a capacity
+/// (processes may have any number of inputs).
 pub fn fast_path_covers(market: &Market) -> bool {
-    market.processes.iter().all(|p| p.inputs.len() == 1)
-        && market
-            .supply
-            .iter()
-            .all(|s| s.slope > 0.0 || s.capacity.is_some())
+    market
+        .supply
+        .iter()
+        .all(|s| s.slope > 0.0 || s.capacity.is_some())
         && market
             .demand
             .iter()
@@ -224,6 +325,8 @@ impl FastSolver {
         let mut edges = Vec::new();
         let mut ends = Vec::new();
         let mut gain = Vec::new();
+        let mut extra_start = vec![0];
+        let mut extras = Vec::new();
         for (i, r) in market.routes.iter().enumerate() {
             if !r.banned {
                 edges.push(EdgeKind::Route(i));
@@ -231,21 +334,41 @@ impl FastSolver {
                 gain.push(1.0);
             }
         }
-        for (i, p) in market.processes.iter().enumerate() {
-            if let [(input, coefficient)] = p.inputs[..] {
-                edges.push(EdgeKind::Process(i));
-                ends.push((
-                    market.node(p.region, input),
-                    market.node(p.region, p.output),
-                ));
-                gain.push(coefficient);
+        // A process's first input is its edge's tail; any further inputs are extras (which
+        // input comes first does not matter: a joint edge's inputs all enter its equation
+        // alike, and the tail only guides the cold start). Joint edges come last, so that
+        // the hot loops tell an edge without extras by its index alone.
+        let mut order: Vec<usize> = (0..market.processes.len()).collect();
+        order.sort_by_key(|&i| market.processes[i].inputs.len() > 1);
+        for i in order {
+            let p = &market.processes[i];
+            let Some(&(input, coefficient)) = p.inputs.first() else {
+                continue;
+            };
+            if p.inputs.len() > 1 {
+                extras.extend(
+                    p.inputs[1..]
+                        .iter()
+                        .map(|&(g, c)| (market.node(p.region, g), c)),
+                );
+                extra_start.push(extras.len());
             }
+            edges.push(EdgeKind::Process(i));
+            ends.push((
+                market.node(p.region, input),
+                market.node(p.region, p.output),
+            ));
+            gain.push(coefficient);
         }
         let m = edges.len();
         let nets = vec![Net {
             edges,
             ends,
             gain,
+            first_joint: m + 1 - extra_start.len(),
+            extra_start,
+            extras,
+            joint_x: vec![0.0; m],
             base_wedge: vec![0.0; m],
             cap: vec![f64::INFINITY; m],
             state: vec![RouteState::Zero; m],
@@ -266,14 +389,14 @@ impl FastSolver {
             jumps: vec![None; market.quotas.len() + market.export_shares.len()],
             stats: FastStats::default(),
             last_fallback: None,
-            shape: shape(market),
+            shape: Shape::of(market),
         }
     }
 
     /// Clears `market`, warm-started from the previous solve. A market of another shape, or
     /// one the fast path does not cover, is solved on the reference path.
     pub fn solve(&mut self, market: &Market) -> Solution {
-        if shape(market) != self.shape || !fast_path_covers(market) {
+        if !self.shape.fits(market) || !fast_path_covers(market) {
             return self.fallback(market, "market not covered by the fast path");
         }
         if market.validate().is_err() {
@@ -797,8 +920,16 @@ fn network_solve(
     outcome
 }
 
-/// p_head − gain·p_tail for edge `k` at prices `p`.
+/// p_head − gain·p_tail − Σ c·p_extra for edge `k` at prices `p`.
 fn edge_gap(net: &Net, k: usize, p: &[f64]) -> f64 {
+    let extra: f64 = net.extras(k).iter().map(|&(e, c)| c * p[e]).sum();
+    plain_gap(net, k, p) - extra
+}
+
+/// p_head − gain·p_tail: the gap of an edge without extra inputs (not a joint edge).
+// Called twice per edge per active-set step: the hot loop of the fast path.
+#[inline(always)]
+fn plain_gap(net: &Net, k: usize, p: &[f64]) -> f64 {
     let (a, b) = net.ends[k];
     p[b] - net.gain[k] * p[a]
 }
@@ -822,15 +953,22 @@ fn active_set(
     let m = net.edges.len();
     let tol_p = options.tolerance * scale.price;
     let tol_q = 1e-9 * scale.quantity;
-    let big = 1e7 * scale.price;
+    let lim = Limits {
+        tol_p,
+        // Far beyond any price of the market, yet small enough that offsets added to it
+        // keep their meaning in double precision.
+        big: 1e7 * scale.price,
+        ratio: scale.quantity / scale.price,
+        price: scale.price,
+    };
 
     // Starting point: the warm working set's minimiser if it is feasible, else cold.
-    sc.p.clear();
-    sc.p.resize(n, 0.0);
+    refill(&mut sc.p, n, 0.0);
     let mut started = false;
     if net.warm {
-        let unsolvable = working_set_minimiser(net, wedge, cap, node_shift, big, sc, stats);
-        if !unsolvable && feasible_start(net, wedge, &sc.pstar, tol_p) {
+        let minimised = working_set_minimiser(net, wedge, cap, node_shift, &lim, sc, stats);
+        if minimised == Ok(false) && !sc.approximate && feasible_start(net, wedge, &sc.pstar, tol_p)
+        {
             sc.p.copy_from_slice(&sc.pstar);
             started = true;
         }
@@ -849,7 +987,12 @@ fn active_set(
                 if let EdgeKind::Process(_) = net.edges[k] {
                     let (a, b) = net.ends[k];
                     let (gi, go) = (a % goods, b % goods);
-                    let need = (level[go] - wedge[k]) / net.gain[k];
+                    let extra: f64 = net
+                        .extras(k)
+                        .iter()
+                        .map(|&(e, c)| c * level[e % goods])
+                        .sum();
+                    let need = (level[go] - wedge[k] - extra) / net.gain[k];
                     if level[gi] < need {
                         level[gi] = need;
                         changed = true;
@@ -873,42 +1016,50 @@ fn active_set(
     // A warm start has just computed the minimiser of its working set.
     let mut fresh = started;
     for _ in 0..limit {
-        if !fresh {
-            let _ = working_set_minimiser(net, wedge, cap, node_shift, big, sc, stats);
+        if !fresh
+            && let Err(why) = working_set_minimiser(net, wedge, cap, node_shift, &lim, sc, stats)
+        {
+            net.warm = false;
+            sc.why = why;
+            return NetOutcome::GaveUp;
         }
         fresh = false;
         // Step from p towards p*, stopping at the first blocking edge.
         let mut t_block = 1.0;
         let mut blocking = None;
-        for k in 0..m {
-            let gap0 = edge_gap(net, k, &sc.p);
-            let gap1 = edge_gap(net, k, &sc.pstar);
-            match net.state[k] {
-                RouteState::Zero if gap1 > wedge[k] + tol_p => {
-                    let t = ((wedge[k] - gap0) / (gap1 - gap0)).clamp(0.0, 1.0);
-                    if t < t_block {
-                        t_block = t;
-                        blocking = Some(k);
-                    }
+        let mut consider = |k: usize, gap0: f64, gap1: f64| match net.state[k] {
+            RouteState::Zero if gap1 > wedge[k] + tol_p => {
+                let t = ((wedge[k] - gap0) / (gap1 - gap0)).clamp(0.0, 1.0);
+                if t < t_block {
+                    t_block = t;
+                    blocking = Some(k);
                 }
-                RouteState::Upper if gap1 < wedge[k] - tol_p => {
-                    let t = ((gap0 - wedge[k]) / (gap0 - gap1)).clamp(0.0, 1.0);
-                    if t < t_block {
-                        t_block = t;
-                        blocking = Some(k);
-                    }
-                }
-                _ => {}
             }
+            RouteState::Upper if gap1 < wedge[k] - tol_p => {
+                let t = ((gap0 - wedge[k]) / (gap0 - gap1)).clamp(0.0, 1.0);
+                if t < t_block {
+                    t_block = t;
+                    blocking = Some(k);
+                }
+            }
+            _ => {}
+        };
+        // Plain edges, then joint ones (kept apart, the hot loop stays tight).
+        for k in 0..net.first_joint {
+            consider(k, plain_gap(net, k, &sc.p), plain_gap(net, k, &sc.pstar));
+        }
+        for k in net.first_joint..m {
+            consider(k, edge_gap(net, k, &sc.p), edge_gap(net, k, &sc.pstar));
         }
         if let Some(k) = blocking {
             for i in 0..n {
                 sc.p[i] += t_block * (sc.pstar[i] - sc.p[i]);
             }
             let (a, b) = net.ends[k];
-            if sc.comp[a] == sc.comp[b] {
+            if !net.is_joint(k) && sc.comp[a] == sc.comp[b] {
                 // Within a tree the gap of an edge is fixed unless the edge closes a cycle of
                 // processes whose gains do not cancel; that case is left to the reference.
+                // (A joint edge joins no trees: it adds an equation between their levels.)
                 net.warm = false;
                 sc.why = "blocking edge inside a tree";
                 return NetOutcome::GaveUp;
@@ -918,8 +1069,9 @@ fn active_set(
             continue;
         }
         sc.p.copy_from_slice(&sc.pstar);
-        // At the working-set minimiser: an unsolvable tree means no feasible clearing.
-        if sc.comp_unsolvable.iter().any(|&u| u != 0) {
+        // At the working-set minimiser: an unsolvable tree means no feasible clearing (unless
+        // the minimiser is only approximate: dropping an edge may still repair it).
+        if !sc.approximate && sc.comp_unsolvable.iter().any(|&u| u != 0) {
             net.warm = false;
             return NetOutcome::Infeasible;
         }
@@ -944,6 +1096,11 @@ fn active_set(
                 net.state[k] = s;
                 stats.pivots += 1;
             }
+            None if sc.approximate => {
+                net.warm = false;
+                sc.why = "processes with several inputs: no exact working-set minimiser";
+                return NetOutcome::GaveUp;
+            }
             None => {
                 write_solution(net, market, cap, node_shift, sc, sol);
                 net.prices.copy_from_slice(&sc.pstar);
@@ -959,19 +1116,19 @@ fn active_set(
 
 /// Whether the working-set minimiser is a feasible start for the current wedges.
 fn feasible_start(net: &Net, wedge: &[f64], p: &[f64], tol: f64) -> bool {
-    net.state.iter().enumerate().all(|(k, state)| {
-        let gap = edge_gap(net, k, p);
-        match state {
-            RouteState::Zero => gap <= wedge[k] + tol,
-            RouteState::Upper => gap >= wedge[k] - tol,
-            RouteState::Basic => true,
-        }
-    })
+    let ok = |k: usize, gap: f64| match net.state[k] {
+        RouteState::Zero => gap <= wedge[k] + tol,
+        RouteState::Upper => gap >= wedge[k] - tol,
+        RouteState::Basic => true,
+    };
+    (0..net.first_joint).all(|k| ok(k, plain_gap(net, k, p)))
+        && (net.first_joint..net.edges.len()).all(|k| ok(k, edge_gap(net, k, p)))
 }
 
 /// Minimises over the working set: builds the forest of basic edges, solves each tree's
-/// price level, and computes the activities of basic edges. Returns whether some tree has
-/// no solution (its prices are then ±`big`).
+/// price level (trees coupled by joint edges together, see [`joint`]), and computes the
+/// activities of basic edges. Returns whether some tree has no solution (its prices are then
+/// ±`big`), or why the coupled trees could not be solved.
 // Loops index several parallel per-edge and per-node arrays at once.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn working_set_minimiser(
@@ -979,22 +1136,24 @@ fn working_set_minimiser(
     wedge: &[f64],
     cap: &[f64],
     shift: &[f64],
-    big: f64,
+    lim: &Limits,
     sc: &mut Scratch,
     stats: &mut FastStats,
-) -> bool {
+) -> Result<bool, &'static str> {
     stats.tree_solves += 1;
     let n = net.steps.len();
     let m = net.edges.len();
-    // One pass over the edges: the basic ones (adjacency, CSR) and the saturated ones (fixed
-    // activities: the tail gives gain·cap, the head gets cap).
-    sc.adj_start.clear();
-    sc.adj_start.resize(n + 1, 0);
-    sc.fixed_out.clear();
-    sc.fixed_out.resize(n, 0.0);
+    // One pass over the edges: the basic ones (adjacency, CSR; joint edges apart) and the
+    // saturated ones (fixed activities: the tail gives gain·cap, each extra input c·cap, the
+    // head gets cap).
+    refill(&mut sc.adj_start, n + 1, 0);
+    refill(&mut sc.fixed_out, n, 0.0);
     sc.basic.clear();
+    sc.joints.clear();
+    sc.approximate = false;
     for k in 0..m {
         match net.state[k] {
+            RouteState::Basic if net.is_joint(k) => sc.joints.push(k),
             RouteState::Basic => {
                 let (a, b) = net.ends[k];
                 sc.adj_start[a + 1] += 1;
@@ -1002,9 +1161,9 @@ fn working_set_minimiser(
                 sc.basic.push(k);
             }
             RouteState::Upper => {
-                let (a, b) = net.ends[k];
-                sc.fixed_out[a] += net.gain[k] * cap[k];
-                sc.fixed_out[b] -= cap[k];
+                for (v, a) in net.touches(k) {
+                    sc.fixed_out[v] -= a * cap[k];
+                }
             }
             RouteState::Zero => {}
         }
@@ -1012,8 +1171,7 @@ fn working_set_minimiser(
     for i in 0..n {
         sc.adj_start[i + 1] += sc.adj_start[i];
     }
-    sc.adj.clear();
-    sc.adj.resize(sc.adj_start[n], (0, 0));
+    refill(&mut sc.adj, sc.adj_start[n], (0, 0));
     sc.fill.clear();
     sc.fill.extend_from_slice(&sc.adj_start);
     for &k in &sc.basic {
@@ -1024,16 +1182,13 @@ fn working_set_minimiser(
         sc.fill[b] += 1;
     }
     // Components by BFS; in a tree every price is factor·level + offset.
-    sc.comp.clear();
-    sc.comp.resize(n, usize::MAX);
-    sc.factor.clear();
-    sc.factor.resize(n, 1.0);
-    sc.offset.clear();
-    sc.offset.resize(n, 0.0);
-    sc.parent_route.clear();
-    sc.parent_route.resize(n, usize::MAX);
+    refill(&mut sc.comp, n, usize::MAX);
+    refill(&mut sc.factor, n, 1.0);
+    refill(&mut sc.offset, n, 0.0);
+    refill(&mut sc.parent_route, n, usize::MAX);
     sc.order.clear();
     sc.roots.clear();
+    sc.comp_range.clear();
     for root in 0..n {
         if sc.comp[root] != usize::MAX {
             continue;
@@ -1066,33 +1221,42 @@ fn working_set_minimiser(
                 }
             }
         }
+        sc.comp_range.push((start, sc.order.len()));
     }
     let ncomp = sc.roots.len();
-    sc.comp_unsolvable.clear();
-    sc.comp_unsolvable.resize(ncomp, 0);
-    sc.pstar.clear();
-    sc.pstar.resize(n, 0.0);
+    refill(&mut sc.comp_unsolvable, ncomp, 0);
+    refill(&mut sc.pstar, n, 0.0);
     sc.partial.clear();
-    // Solve each tree: nodes of component c are a contiguous run of `order`.
-    let mut start = 0;
-    while start < sc.order.len() {
-        let c = sc.comp[sc.order[start]];
-        let mut end = start + 1;
-        while end < sc.order.len() && sc.comp[sc.order[end]] == c {
-            end += 1;
+    sc.flows.resize(m, 0.0);
+    // Trees touched by joint edges are solved with them, cluster by cluster.
+    refill(&mut sc.touched, ncomp, false);
+    for &k in &sc.joints {
+        for (v, _) in net.touches(k) {
+            sc.touched[sc.comp[v]] = true;
         }
-        let (level, unsolvable) = tree_level(net, shift, big, sc, start, end);
+    }
+    for c in 0..ncomp {
+        if sc.touched[c] {
+            continue;
+        }
+        let (start, end) = sc.comp_range[c];
+        let (level, unsolvable) = tree_level(net, shift, lim.big, sc, start, end);
         sc.comp_unsolvable[c] = unsolvable;
-        for idx in start..end {
-            let v = sc.order[idx];
-            sc.pstar[v] = sc.factor[v] * level + sc.offset[v];
+        set_level(sc, c, level);
+    }
+    if !sc.joints.is_empty() {
+        joint::solve_clusters(net, wedge, shift, lim, sc)?;
+        // Joint activities are fixed flows for the subtree sums below.
+        for &k in &sc.joints {
+            let x = sc.flows[k];
+            for (v, a) in net.touches(k) {
+                sc.fixed_out[v] -= a * x;
+            }
         }
-        start = end;
     }
     // Excess at p* (flat steps at the level split by the tree solve), then subtree sums in
     // factor-weighted units (conserved across every edge of a tree).
-    sc.excess.clear();
-    sc.excess.resize(n, 0.0);
+    refill(&mut sc.excess, n, 0.0);
     for i in 0..n {
         let mut e = -net.fixed[i] - sc.fixed_out[i];
         for (j, s) in net.steps[i].iter().enumerate() {
@@ -1105,7 +1269,6 @@ fn working_set_minimiser(
         sc.excess[i] = sc.factor[i] * e;
     }
     // Only basic edges carry flows from the tree; others are read from their state.
-    sc.flows.resize(m, 0.0);
     for idx in (0..sc.order.len()).rev() {
         let v = sc.order[idx];
         let k = sc.parent_route[v];
@@ -1125,12 +1288,27 @@ fn working_set_minimiser(
         };
         sc.excess[parent] += sub;
     }
-    sc.comp_unsolvable.iter().any(|&u| u != 0)
+    Ok(sc.comp_unsolvable.iter().any(|&u| u != 0))
+}
+
+/// Empties `v` and fills it with `n` copies of `value` (keeping its allocation).
+fn refill<T: Clone>(v: &mut Vec<T>, n: usize, value: T) {
+    v.clear();
+    v.resize(n, value);
+}
+
+/// Prices of component `c` at tree level `level`.
+fn set_level(sc: &mut Scratch, c: usize, level: f64) {
+    let (start, end) = sc.comp_range[c];
+    for &v in &sc.order[start..end] {
+        sc.pstar[v] = sc.factor[v] * level + sc.offset[v];
+    }
 }
 
 /// Solves one tree's price level: Σ factor·excess(factor·level + offset) = 0, a monotone
-/// piecewise-linear equation. Returns the level and whether the equation has no solution
-/// (−1: too much supply, +1: too much demand).
+/// piecewise-linear equation, and records the fill of flat steps at the level. Returns the
+/// level and whether the equation has no solution (−1: too much supply, +1: too much demand).
+#[inline]
 fn tree_level(
     net: &Net,
     shift: &[f64],
@@ -1139,10 +1317,22 @@ fn tree_level(
     start: usize,
     end: usize,
 ) -> (f64, i8) {
+    let (base, slope0) = tree_events(net, shift, sc, start, end);
+    let root = tree_sweep(&sc.events, &sc.uncapped, base, slope0, big);
+    record_fill(net, &sc.order, &sc.events, &root, &mut sc.partial);
+    (root.level, root.unsolvable)
+}
+
+/// The breakpoints of one tree's weighted excess G(level) = Σ factor·excess(factor·level +
+/// offset), sorted, into `sc.events`, and its uncapped demand steps (threshold, weighted
+/// slope) into `sc.uncapped`. Returns the constant part of G as level → −∞ (before any event,
+/// uncapped demand apart) and G's slope there.
+#[inline]
+fn tree_events(net: &Net, shift: &[f64], sc: &mut Scratch, start: usize, end: usize) -> (f64, f64) {
     sc.events.clear();
-    sc.uncapped.clear(); // uncapped demand steps: (threshold, weighted slope)
+    sc.uncapped.clear();
     let mut slope0 = 0.0;
-    let mut base = 0.0; // constant part of G as level → −∞ (before any event)
+    let mut base = 0.0;
     for idx in start..end {
         let v = sc.order[idx];
         let (a, o) = (sc.factor[v], sc.offset[v]);
@@ -1181,41 +1371,73 @@ fn tree_level(
             }
         }
     }
-    if sc.events.is_empty() {
+    sc.events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    (base, slope0)
+}
+
+/// A tree's slope below this fraction of the largest slope change met so far is rounding left
+/// by steps that begin and end (double precision keeps about 1e-16 of each term).
+const SLOPE_ROUNDING: f64 = 1e-12;
+
+/// Where a tree's weighted excess crosses zero.
+#[derive(Debug, Clone, Copy)]
+struct Root {
+    level: f64,
+    /// How fast the level falls per unit of weighted excess added to the tree: 1 / slope of
+    /// G at the root; 0 where the root sits on a jump (a flat step absorbs the change) or
+    /// beyond G's range.
+    dlevel: f64,
+    /// 0, or −1 (too much supply) / +1 (too much demand) when G has no root.
+    unsolvable: i8,
+    /// Events `[i, j)` at the root whose flat steps are filled to the fraction θ.
+    fill: Option<(usize, usize, f64)>,
+}
+
+/// Sweeps a tree's sorted breakpoints for the root of G = `base` + the steps' excess.
+#[inline]
+fn tree_sweep(events: &[Event], uncapped: &[(f64, f64)], base: f64, slope0: f64, big: f64) -> Root {
+    let root = |level: f64, slope: f64, unsolvable: i8| Root {
+        level,
+        dlevel: if slope > 0.0 { 1.0 / slope } else { 0.0 },
+        unsolvable,
+        fill: None,
+    };
+    if events.is_empty() {
         // No steps at all: the tree clears only if nothing must flow in or out.
         return if base > 0.0 {
-            (-big, -1)
+            root(-big, 0.0, -1)
         } else if base < 0.0 {
-            (big, 1)
+            root(big, 0.0, 1)
         } else {
-            (0.0, 0)
+            root(0.0, 0.0, 0)
         };
     }
-    sc.events.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let t0 = sc.events[0].0;
+    let t0 = events[0].0;
     // G just left of t0: base minus uncapped demand at t0 (linear, still on its slope).
     let mut g_left = base;
-    for &(t_hi, w) in &sc.uncapped {
+    for &(t_hi, w) in uncapped {
         g_left -= (t_hi - t0) * w;
     }
     let mut slope = slope0;
+    // Slopes are sums of +w and −w over steps: where they cancel, what is left is rounding.
+    let mut noise = slope0 * SLOPE_ROUNDING;
     if g_left > 0.0 {
         return if slope > 0.0 {
-            (t0 - g_left / slope, 0)
+            root(t0 - g_left / slope, slope, 0)
         } else {
-            (t0 - big, -1)
+            root(t0 - big, 0.0, -1)
         };
     }
-    let m = sc.events.len();
+    let m = events.len();
     let mut i = 0;
     while i < m {
-        let t = sc.events[i].0;
+        let t = events[i].0;
         let mut jump = 0.0;
         let mut dslope = 0.0;
         let mut j = i;
-        while j < m && sc.events[j].0 == t {
-            jump += sc.events[j].2;
-            dslope += sc.events[j].1;
+        while j < m && events[j].0 == t {
+            jump += events[j].2;
+            dslope += events[j].1;
             j += 1;
         }
         let g_right = g_left + jump;
@@ -1223,37 +1445,62 @@ fn tree_level(
             // The root is at t: flat steps at t are filled by the fraction θ.
             if jump > 0.0 {
                 let theta = (-g_left / jump).clamp(0.0, 1.0);
-                for e in &sc.events[i..j] {
-                    if e.2 > 0.0 {
-                        let idx = e.3 as usize;
-                        let step = e.4 as usize;
-                        let node = sc.order[idx];
-                        let s = &net.steps[node][step];
-                        // A flat supply step at the root is filled to θ of its capacity; a
-                        // flat demand step keeps 1 − θ (the jump is demand falling away).
-                        let theta_eff = if s.supply { theta } else { 1.0 - theta };
-                        sc.partial.push((node, step, theta_eff));
-                    }
-                }
+                return Root {
+                    fill: Some((i, j, theta)),
+                    ..root(t, 0.0, 0)
+                };
             }
-            return (t, 0);
+            // Exactly on a kink of G: the slope after it moves the level first.
+            let after = slope + dslope;
+            return root(t, if after > 0.0 { after } else { slope }, 0);
         }
         slope += dslope;
-        let next = if j < m { sc.events[j].0 } else { f64::INFINITY };
+        noise = noise.max(dslope.abs() * SLOPE_ROUNDING);
+        if slope <= noise {
+            slope = 0.0;
+        }
+        let next = if j < m { events[j].0 } else { f64::INFINITY };
         if slope > 0.0 {
-            let root = t - g_right / slope;
-            if root <= next {
-                return (root, 0);
+            let level = t - g_right / slope;
+            if level <= next {
+                return root(level, slope, 0);
             }
         }
         if j < m {
             g_left = g_right + slope * (next - t);
         } else {
-            return (t + big, 1);
+            return root(t + big, 0.0, 1);
         }
         i = j;
     }
-    (t0 + big, 1)
+    root(t0 + big, 0.0, 1)
+}
+
+/// Records the fill of the flat steps at a tree's root in `partial`.
+fn record_fill(
+    net: &Net,
+    order: &[usize],
+    events: &[Event],
+    root: &Root,
+    partial: &mut Vec<(usize, usize, f64)>,
+) {
+    let Some((i, j, theta)) = root.fill else {
+        return;
+    };
+    for e in &events[i..j] {
+        if e.2 > 0.0 {
+            let node = order[e.3 as usize];
+            let step = e.4 as usize;
+            // A flat supply step at the root is filled to θ of its capacity; a flat demand
+            // step keeps 1 − θ (the jump is demand falling away).
+            let theta_eff = if net.steps[node][step].supply {
+                theta
+            } else {
+                1.0 - theta
+            };
+            partial.push((node, step, theta_eff));
+        }
+    }
 }
 
 /// The fill of a flat step that sits exactly at its tree's price level, if it does.

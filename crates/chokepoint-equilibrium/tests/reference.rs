@@ -3,49 +3,16 @@
 
 use chokepoint_equilibrium::{
     DemandStep, ExportShare, FastOptions, FastSolver, FixedDemand, Market, Process, Quota,
-    ReferenceOptions, Route, Solution, SolveStatus, SolverPath, SupplyStep, fast_path_covers,
-    solve_reference,
+    ReferenceOptions, Route, Solution, SolveStatus, SolverPath, SupplyStep, solve_reference,
 };
 
-const TOL: f64 = 1e-6;
+mod common;
 
-fn close(a: f64, b: f64, what: &str) {
-    assert!(
-        (a - b).abs() <= TOL * b.abs().max(1.0),
-        "{what}: got {a}, expected {b}"
-    );
-}
+use common::{close, demand, solve_both, supply};
 
-fn supply(region: usize, good: usize, intercept: f64, slope: f64) -> SupplyStep {
-    SupplyStep {
-        region,
-        good,
-        intercept,
-        slope,
-        capacity: None,
-    }
-}
-
-fn demand(region: usize, good: usize, intercept: f64, slope: f64) -> DemandStep {
-    DemandStep {
-        region,
-        good,
-        intercept,
-        slope,
-        capacity: None,
-    }
-}
-
+/// A route for good 0.
 fn route(from: usize, to: usize, cost: f64) -> Route {
-    Route {
-        from,
-        to,
-        good: 0,
-        cost,
-        tariff: 0.0,
-        capacity: None,
-        banned: false,
-    }
+    common::route_for(from, to, 0, cost)
 }
 
 /// Two regions, one good. A: supply p = 2 + q, demand p = 20 − q; B: supply p = 8 + q,
@@ -64,48 +31,9 @@ fn two_regions() -> Market {
     }
 }
 
-/// Solves on the reference path, and on the fast path when it covers the market; both must
-/// be optimal and agree on prices and quantities (flows may differ where they are not unique).
+/// Solves on both paths (see [`solve_both`]) and returns the reference solution.
 fn solve(m: &Market) -> Solution {
-    let sol = solve_reference(m, &ReferenceOptions::default()).expect("valid market");
-    assert_eq!(sol.status, SolveStatus::Optimal, "{sol:?}");
-    let fast = FastSolver::new(m, FastOptions::default()).solve(m);
-    assert_eq!(fast.status, SolveStatus::Optimal, "{fast:?}");
-    if fast_path_covers(m) {
-        assert_eq!(fast.solver, SolverPath::Fast, "fast path fell back");
-    }
-    // Prices are compared where an active step pins them; elsewhere (oxide in a region whose
-    // only outlet is banned, a magnet in a region that makes none) any price below the first
-    // unit's cost clears, and solvers may pick different ones.
-    let pinned: Vec<usize> = m
-        .supply
-        .iter()
-        .zip(&sol.supply)
-        .filter(|(_, q)| **q > 1e-9)
-        .map(|(s, _)| m.node(s.region, s.good))
-        .chain(
-            m.demand
-                .iter()
-                .zip(&sol.demand)
-                .filter(|(_, q)| **q > 1e-9)
-                .map(|(d, _)| m.node(d.region, d.good)),
-        )
-        .collect();
-    for i in pinned {
-        close(fast.prices[i], sol.prices[i], "fast vs reference price");
-    }
-    for (a, b) in fast.supply.iter().zip(&sol.supply) {
-        close(*a, *b, "fast vs reference supply");
-    }
-    for (a, b) in fast.demand.iter().zip(&sol.demand) {
-        close(*a, *b, "fast vs reference demand");
-    }
-    close(
-        fast.welfare.total,
-        sol.welfare.total,
-        "fast vs reference welfare",
-    );
-    sol
+    solve_both(m).0
 }
 
 #[test]
