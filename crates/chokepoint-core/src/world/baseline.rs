@@ -95,6 +95,8 @@ pub struct PeriodStatus {
     pub max_violation: f64,
     /// Which path cleared it (the fast path, or the reference when the fast one handed over).
     pub solver: SolverPath,
+    /// Why the fast path handed the quarter to the reference path, when it did.
+    pub fallback: Option<String>,
 }
 
 /// The baseline run.
@@ -491,6 +493,18 @@ fn quarter_market(m: &Model, ds: &Dataset, year: f64) -> Market {
     market
 }
 
+/// The market of one quarter of the baseline (mid-quarter `year`, e.g. 2025.125 for 2025Q1)
+/// without stockpiles: for diagnostics, benchmarks and solver tests on the world model.
+pub fn quarter_market_at(
+    ds: &Dataset,
+    map: &RegionMap,
+    scenario: &str,
+    year: f64,
+) -> Result<Market, BaselineError> {
+    let m = model(ds, map, scenario)?;
+    Ok(quarter_market(&m, ds, year))
+}
+
 /// Runs the baseline from the first quarter after the base year to `to_year` Q4.
 pub fn run_baseline(
     ds: &Dataset,
@@ -578,6 +592,8 @@ pub fn run_baseline(
                 status: sol.status,
                 max_violation: sol.max_violation,
                 solver: sol.solver,
+                fallback: (sol.solver == SolverPath::ReferenceFallback)
+                    .then(|| solver.last_fallback.unwrap_or("unknown").to_string()),
             });
             if sol.status != SolveStatus::Optimal {
                 continue;

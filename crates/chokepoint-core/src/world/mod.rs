@@ -14,7 +14,7 @@ use crate::dataset::value::Figure;
 use crate::metrics::concentration::{ConcentrationError, ConcentrationQuery, concentration};
 
 pub use base::{BaseYearBuild, BaseYearError, build_base_year};
-pub use baseline::{Baseline, BaselineError, BaselineOptions, run_baseline};
+pub use baseline::{Baseline, BaselineError, BaselineOptions, quarter_market_at, run_baseline};
 pub use regions::{Region, RegionMap, RuleError};
 
 /// One model region's part of a commodity's output.
