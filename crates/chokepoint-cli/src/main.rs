@@ -56,6 +56,13 @@ enum Command {
         /// The market file (`.toml`, or `.json`).
         file: PathBuf,
     },
+    /// Check a scenario file: every problem at once, located at file:line:col with a hint.
+    Check {
+        /// The scenario file (TOML, see docs/scenarios.md).
+        file: PathBuf,
+    },
+    /// Run a scenario against the baseline: who runs short, prices, trade (see docs/scenarios.md).
+    Run(commands::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +83,8 @@ pub(crate) enum CliError {
     Dataset(DatasetError),
     /// A market file is invalid (exit 1).
     Market(FileError),
+    /// A scenario file is invalid (exit 1).
+    Scenario(chokepoint_core::scenario::ScenarioError),
     /// The user asked for something unknown or impossible (exit 1).
     User(String),
     /// Anything else (exit 3).
@@ -85,7 +94,7 @@ pub(crate) enum CliError {
 impl CliError {
     fn exit_code(&self) -> u8 {
         match self {
-            CliError::User(_) | CliError::Market(_) => 1,
+            CliError::User(_) | CliError::Market(_) | CliError::Scenario(_) => 1,
             CliError::Dataset(_) => 2,
             CliError::Other(_) => 3,
         }
@@ -125,5 +134,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Model(cmd) => commands::model::run(&ds, cmd, cli.json),
         Command::Baseline(args) => commands::baseline::run(&ds, args, cli.json),
         Command::Solve { file } => commands::solve::run(file, cli.json),
+        Command::Check { file } => commands::run::check(&ds, file, cli.json),
+        Command::Run(args) => commands::run::run(&ds, args, cli.json),
     }
 }

@@ -120,6 +120,10 @@ pub(crate) fn print_error(err: &CliError, json: bool) {
                     }))
                     .collect::<Vec<_>>(),
             }),
+            CliError::Scenario(e) => serde_json::json!({
+                "error": "invalid_scenario",
+                "diagnostics": e.diagnostics,
+            }),
             CliError::User(msg) => serde_json::json!({"error": "invalid_request", "message": msg}),
             CliError::Other(e) => {
                 serde_json::json!({"error": "failed", "message": format!("{e:#}")})
@@ -137,6 +141,10 @@ pub(crate) fn print_error(err: &CliError, json: bool) {
                 e.diagnostics.len(),
                 e.file
             );
+        }
+        CliError::Scenario(e) => {
+            eprintln!("{e}");
+            eprintln!("error: {} problem(s) in the scenario", e.diagnostics.len());
         }
         CliError::User(msg) => eprintln!("error: {msg}"),
         CliError::Other(e) => eprintln!("error: {e:#}"),

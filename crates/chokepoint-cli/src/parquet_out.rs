@@ -12,8 +12,8 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
-/// The Parquet schema of `baseline.parquet`: one row per quarter, region and good.
-pub(crate) const BASELINE_SCHEMA: &str = "message baseline {
+/// The columns of `baseline.parquet`: one row per quarter, region and good.
+const COLUMNS: &str = "
   REQUIRED BYTE_ARRAY period (UTF8);
   REQUIRED BYTE_ARRAY region (UTF8);
   REQUIRED BYTE_ARRAY good (UTF8);
@@ -25,11 +25,31 @@ pub(crate) const BASELINE_SCHEMA: &str = "message baseline {
   REQUIRED DOUBLE stock_change;
   REQUIRED DOUBLE inventory;
   REQUIRED DOUBLE shortfall;
-}";
+";
 
 /// Writes the rows as one Snappy-compressed row group.
 pub(crate) fn write_baseline(path: &Path, rows: &[PeriodRow]) -> Result<(), ParquetError> {
-    let schema = Arc::new(parse_message_type(BASELINE_SCHEMA)?);
+    let rows: Vec<&PeriodRow> = rows.iter().collect();
+    write_rows(path, None, &rows)
+}
+
+/// Writes rows of several runs (`results.parquet`): a leading `run` column names each row's
+/// run (`baseline`, `scenario`), then the columns of `baseline.parquet`.
+pub(crate) fn write_runs(path: &Path, runs: &[(&str, &[PeriodRow])]) -> Result<(), ParquetError> {
+    let labels: Vec<&str> = runs
+        .iter()
+        .flat_map(|(name, rows)| std::iter::repeat_n(*name, rows.len()))
+        .collect();
+    let rows: Vec<&PeriodRow> = runs.iter().flat_map(|(_, rows)| rows.iter()).collect();
+    write_rows(path, Some(&labels), &rows)
+}
+
+fn write_rows(path: &Path, runs: Option<&[&str]>, rows: &[&PeriodRow]) -> Result<(), ParquetError> {
+    let message = match runs {
+        Some(_) => format!("message results {{ REQUIRED BYTE_ARRAY run (UTF8); {COLUMNS} }}"),
+        None => format!("message baseline {{ {COLUMNS} }}"),
+    };
+    let schema = Arc::new(parse_message_type(&message)?);
     let props = Arc::new(
         WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
@@ -41,7 +61,15 @@ pub(crate) fn write_baseline(path: &Path, rows: &[PeriodRow]) -> Result<(), Parq
     let text = |f: fn(&PeriodRow) -> &str| -> Vec<ByteArray> {
         rows.iter().map(|r| ByteArray::from(f(r))).collect()
     };
-    let number = |f: fn(&PeriodRow) -> f64| -> Vec<f64> { rows.iter().map(f).collect() };
+    let number = |f: fn(&PeriodRow) -> f64| -> Vec<f64> { rows.iter().map(|r| f(r)).collect() };
+    if let Some(labels) = runs
+        && let Some(mut col) = group.next_column()?
+    {
+        let values: Vec<ByteArray> = labels.iter().map(|l| ByteArray::from(*l)).collect();
+        col.typed::<ByteArrayType>()
+            .write_batch(&values, None, None)?;
+        col.close()?;
+    }
     let mut column = 0;
     while let Some(mut col) = group.next_column()? {
         match column {

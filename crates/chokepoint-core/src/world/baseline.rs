@@ -19,7 +19,7 @@ use chokepoint_equilibrium::{
 };
 
 use crate::dataset::Dataset;
-use crate::dataset::tables::{Case, DemandOverride, EntityKind, Metric};
+use crate::dataset::tables::{Case, DemandOverride, EntityKind, Metric, Project};
 use crate::metrics::concentration::source_family;
 
 use super::path::Path;
@@ -110,6 +110,12 @@ pub struct Baseline {
     pub rows: Vec<PeriodRow>,
     /// Per quarter, region, good and end-use sector: consumption and shortfall.
     pub sector_rows: Vec<SectorRow>,
+    /// Route flows of every quarter (empty where it did not clear), for scenario runs.
+    #[serde(skip)]
+    pub quarter_flows: Vec<Vec<f64>>,
+    /// Node prices of every quarter (empty where it did not clear).
+    #[serde(skip)]
+    pub quarter_prices: Vec<Vec<f64>>,
     /// Remarks (goods without an IEA path, ...).
     pub notes: Vec<String>,
 }
@@ -456,7 +462,7 @@ pub(crate) fn project_capacity(p: &crate::dataset::tables::Project, year: f64) -
 }
 
 /// The market of one quarter: annual curves scaled to a quarter and by the growth indices.
-fn quarter_market(m: &Model, ds: &Dataset, year: f64) -> Market {
+fn quarter_market(m: &Model, projects: &[Project], year: f64) -> Market {
     const QUARTERS: f64 = 4.0;
     let mut market = m.market.clone();
     let index = |good: usize, region: usize| m.supply[good][region].value(year).max(m.min_capacity);
@@ -483,7 +489,7 @@ fn quarter_market(m: &Model, ds: &Dataset, year: f64) -> Market {
         let h = index(p.output, p.region);
         p.capacity = p.capacity.map(|c| c * h / QUARTERS);
     }
-    for (p, slot) in ds.projects.iter().zip(&m.projects) {
+    for (p, slot) in projects.iter().zip(&m.projects) {
         let c = Some(project_capacity(p, year) / QUARTERS);
         match *slot {
             ProjectSlot::Supply(k) => market.supply[k].capacity = c,
@@ -502,7 +508,7 @@ pub fn quarter_market_at(
     year: f64,
 ) -> Result<Market, BaselineError> {
     let m = model(ds, map, scenario)?;
-    Ok(quarter_market(&m, ds, year))
+    Ok(quarter_market(&m, &ds.projects, year))
 }
 
 /// Runs the baseline from the first quarter after the base year to `to_year` Q4.
@@ -511,6 +517,154 @@ pub fn run_baseline(
     map: &RegionMap,
     options: &BaselineOptions,
 ) -> Result<Baseline, BaselineError> {
+    let prepared = WorldModel::prepare(ds, map, &options.scenario)?;
+    prepared.run(ds, options.to_year, &[], None)
+}
+
+/// The world model prepared for runs: the calibrated base year, its growth paths, and the
+/// names and base figures events resolve against.
+pub struct WorldModel {
+    m: Model,
+    /// Names, places and base figures for scenario events.
+    pub world: crate::scenario::World,
+    /// Demand path.
+    pub scenario: String,
+}
+
+impl WorldModel {
+    /// Builds and calibrates the world model on a demand path.
+    pub fn prepare(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Self, BaselineError> {
+        check_scenario_name(ds, scenario)?;
+        let m = model(ds, map, scenario)?;
+        let world = world_of(ds, map, &m);
+        Ok(WorldModel {
+            m,
+            world,
+            scenario: scenario.to_string(),
+        })
+    }
+
+    /// Runs quarter by quarter to `to_year` Q4 with `events` acting on every quarter's market;
+    /// `baseline` (a run without events) gives events the baseline's flows and prices.
+    pub fn run(
+        &self,
+        ds: &Dataset,
+        to_year: i32,
+        events: &[crate::scenario::Event],
+        baseline: Option<&Baseline>,
+    ) -> Result<Baseline, BaselineError> {
+        simulate(
+            ds,
+            &self.m,
+            &self.world,
+            &self.scenario,
+            to_year,
+            events,
+            baseline,
+        )
+    }
+}
+
+/// The names and base figures of the model, for scenario events.
+fn world_of(ds: &Dataset, map: &RegionMap, m: &Model) -> crate::scenario::World {
+    use crate::scenario::World;
+    let regions: Vec<&str> = m.base.regions.iter().map(String::as_str).collect();
+    let goods: Vec<&str> = m.base.goods.iter().map(String::as_str).collect();
+    let mut w = World::new(&regions, &goods, &m.base.prices);
+    for n in &m.base.nodes {
+        let i = w.node(n.region, n.good);
+        w.base_output[i] += n.production;
+        w.base_consumption[i] += n.consumption;
+    }
+    for p in &m.base.processes {
+        let i = w.node(p.region, p.output);
+        w.base_output[i] += p.capacity.unwrap_or(0.0);
+    }
+    w.demand_sector = m
+        .demand_keys
+        .iter()
+        .map(|k| match *k {
+            DemandKey::Good(_) => None,
+            DemandKey::Sector(s) => Some(m.sectors[s].id.clone()),
+        })
+        .collect();
+    for s in &m.sectors {
+        *w.sector_shares[s.good].entry(s.id.clone()).or_default() += s.share;
+    }
+    w.projects = ds
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.project_id.clone(), i))
+        .collect();
+    for c in &ds.countries {
+        if let Some(r) = map.region_of(&c.iso3)
+            && w.place(&c.iso3).is_none()
+        {
+            w.add_place(&c.iso3, vec![r]);
+        }
+    }
+    let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for g in &ds.groups {
+        if let Some(r) = map.region_of(&g.iso3) {
+            groups
+                .entry(format!("group:{}", g.group_id))
+                .or_default()
+                .push(r);
+        }
+    }
+    for (name, mut rs) in groups {
+        rs.sort_unstable();
+        rs.dedup();
+        w.add_place(&name, rs);
+    }
+    w
+}
+
+/// Checks that a demand path exists.
+fn check_scenario_name(ds: &Dataset, scenario: &str) -> Result<(), BaselineError> {
+    let scenarios: std::collections::BTreeSet<&str> = ds
+        .demand
+        .iter()
+        .map(|r| r.scenario.as_str())
+        .filter(|s| *s != "base_year")
+        .chain(ds.demand_overrides.iter().map(|o| o.scenario.as_str()))
+        .collect();
+    if scenarios.contains(scenario) {
+        Ok(())
+    } else {
+        Err(BaselineError::Options(
+            crate::LookupError::unknown("demand scenario", scenario, scenarios).to_string(),
+        ))
+    }
+}
+
+/// The market's structure as the fast solver keys it: a change needs a new solver.
+fn structure(m: &Market) -> [usize; 6] {
+    [
+        m.supply.len(),
+        m.demand.len(),
+        m.routes.len(),
+        m.processes.len(),
+        m.quotas.len(),
+        m.export_shares.len(),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
+fn simulate(
+    ds: &Dataset,
+    m: &Model,
+    world: &crate::scenario::World,
+    scenario: &str,
+    to_year: i32,
+    events: &[crate::scenario::Event],
+    baseline: Option<&Baseline>,
+) -> Result<Baseline, BaselineError> {
+    let options = BaselineOptions {
+        to_year,
+        scenario: scenario.to_string(),
+    };
     let base_year = ds
         .assumption("default_year")
         .map_err(|e| BaselineError::Options(e.to_string()))? as i32;
@@ -520,20 +674,6 @@ pub fn run_baseline(
             options.to_year
         )));
     }
-    let scenarios: std::collections::BTreeSet<&str> = ds
-        .demand
-        .iter()
-        .map(|r| r.scenario.as_str())
-        .filter(|s| *s != "base_year")
-        .chain(ds.demand_overrides.iter().map(|o| o.scenario.as_str()))
-        .collect();
-    if !scenarios.contains(options.scenario.as_str()) {
-        return Err(BaselineError::Options(
-            crate::LookupError::unknown("demand scenario", &options.scenario, scenarios)
-                .to_string(),
-        ));
-    }
-    let m = model(ds, map, &options.scenario)?;
     let nr = m.base.regions.len();
     let mut rows = Vec::new();
     let mut sector_rows = Vec::new();
@@ -556,13 +696,24 @@ pub fn run_baseline(
         .collect::<Result<_, _>>()?;
     let mut stock: Vec<f64> = ds.stockpiles.iter().map(|sp| sp.initial).collect();
     // One solver for every quarter: each clearing starts from the previous one's working set.
-    let mut solver: Option<FastSolver> = None;
+    let mut solver: Option<(FastSolver, [usize; 6])> = None;
+    let mut states: Vec<crate::scenario::events::EventState> =
+        events.iter().map(|e| e.kind.initial_state()).collect();
+    let mut quarter_index = 0usize;
+    let mut quarter_flows = Vec::new();
+    let mut quarter_prices = Vec::new();
     for year in base_year + 1..=options.to_year {
         for q in 1..=4 {
             let period = format!("{year}Q{q}");
             // Mid-quarter, in years.
             let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
-            let mut market = quarter_market(&m, ds, t);
+            let k = quarter_index;
+            quarter_index += 1;
+            let mut projects = ds.projects.clone();
+            for e in events {
+                e.kind.projects(e, t, world, &mut projects);
+            }
+            let mut market = quarter_market(m, &projects, t);
             // Each stockpile is a flat demand step at its buy price (room left, at most its
             // buying rate) and a flat supply step at its release price (stock held, at most its
             // release rate): always both, so the market keeps its shape and its warm start.
@@ -584,16 +735,54 @@ pub fn run_baseline(
                     capacity: Some(sp.max_release.min(held).max(0.0)),
                 });
             }
-            let solver =
-                solver.get_or_insert_with(|| FastSolver::new(&market, FastOptions::default()));
-            let sol = solver.solve(&market);
+            let quarter = crate::scenario::Quarter {
+                t,
+                length: 0.25,
+                baseline_flows: baseline
+                    .and_then(|b| b.quarter_flows.get(k))
+                    .filter(|f| f.len() == market.routes.len())
+                    .map(Vec::as_slice),
+                baseline_prices: baseline
+                    .and_then(|b| b.quarter_prices.get(k))
+                    .filter(|p| p.len() == market.nodes())
+                    .map(Vec::as_slice),
+            };
+            for (e, st) in events.iter().zip(&mut states) {
+                e.kind.apply(e, world, &quarter, &mut market, st);
+            }
+            // One solver while the market keeps its structure: each clearing starts from the
+            // previous one's working set; an event that adds or drops constraints starts anew.
+            let shape = structure(&market);
+            if solver.as_ref().is_some_and(|(_, s)| *s != shape) {
+                solver = None;
+            }
+            let (fast, _) = solver
+                .get_or_insert_with(|| (FastSolver::new(&market, FastOptions::default()), shape));
+            let invalid = market.validate().err().map(|errors| {
+                let first: Vec<String> = errors.iter().take(3).map(|e| format!("{e:?}")).collect();
+                format!("invalid market: {}", first.join("; "))
+            });
+            let sol = fast.solve(&market);
+            for (e, st) in events.iter().zip(&mut states) {
+                e.kind.after(&market, &sol, st);
+            }
+            if sol.status == SolveStatus::Optimal {
+                quarter_flows.push(sol.flows.clone());
+                quarter_prices.push(sol.prices.clone());
+            } else {
+                quarter_flows.push(Vec::new());
+                quarter_prices.push(Vec::new());
+            }
             periods.push(PeriodStatus {
                 period: period.clone(),
                 status: sol.status,
                 max_violation: sol.max_violation,
                 solver: sol.solver,
-                fallback: (sol.solver == SolverPath::ReferenceFallback)
-                    .then(|| solver.last_fallback.unwrap_or("unknown").to_string()),
+                fallback: (sol.solver == SolverPath::ReferenceFallback).then(|| {
+                    invalid
+                        .clone()
+                        .unwrap_or_else(|| fast.last_fallback.unwrap_or("unknown").to_string())
+                }),
             });
             if sol.status != SolveStatus::Optimal {
                 continue;
@@ -681,6 +870,8 @@ pub fn run_baseline(
         periods,
         rows,
         sector_rows,
-        notes: m.notes,
+        notes: m.notes.clone(),
+        quarter_flows,
+        quarter_prices,
     })
 }

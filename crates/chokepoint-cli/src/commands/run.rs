@@ -1,0 +1,209 @@
+//! `chokepoint check FILE` and `chokepoint run FILE`: scenarios.
+
+use std::path::{Path, PathBuf};
+
+use chokepoint_core::Dataset;
+use chokepoint_core::scenario::summary::{Summary, summarize};
+use chokepoint_core::scenario::{Scenario, demand_path_of, run_scenario};
+use chokepoint_core::world::RegionMap;
+use chokepoint_core::world::baseline::WorldModel;
+use clap::Args as ClapArgs;
+use serde::Serialize;
+
+use crate::CliError;
+use crate::output::{outln, print_json, qty, table};
+
+/// Arguments of `chokepoint run`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Args {
+    /// The scenario file (TOML, see docs/scenarios.md).
+    file: PathBuf,
+    /// Write summary.json, results.csv, results.parquet, sectors.csv and periods.csv to DIR
+    /// (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run to this year instead of the scenario's `to`.
+    #[arg(long)]
+    to: Option<i32>,
+}
+
+/// Reads a scenario and checks it against the world model it runs on.
+fn load(ds: &Dataset, file: &Path) -> Result<(Scenario, WorldModel), CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::User(format!("cannot read {}: {e}", file.display())))?;
+    let name = file.display().to_string();
+    let map =
+        RegionMap::from_dataset(ds).map_err(|e| CliError::User(format!("model regions: {e:?}")))?;
+    let mut prepared = WorldModel::prepare(ds, &map, &demand_path_of(&text))
+        .map_err(|e| CliError::User(e.to_string()))?;
+    let scenario = Scenario::load(&text, &name, &mut prepared.world).map_err(CliError::Scenario)?;
+    Ok((scenario, prepared))
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    ok: bool,
+    file: String,
+    name: &'a str,
+    events: Vec<(&'a str, &'static str)>,
+}
+
+pub(crate) fn check(ds: &Dataset, file: &Path, json: bool) -> Result<(), CliError> {
+    let (s, _) = load(ds, file)?;
+    let report = CheckReport {
+        ok: true,
+        file: file.display().to_string(),
+        name: &s.header.name,
+        events: s
+            .events
+            .iter()
+            .map(|e| (e.id.as_str(), e.kind.name()))
+            .collect(),
+    };
+    if json {
+        return print_json(&report);
+    }
+    outln!(
+        "ok: {} — \"{}\", {} events",
+        report.file,
+        report.name,
+        report.events.len()
+    );
+    Ok(())
+}
+
+pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError> {
+    let (mut s, prepared) = load(ds, &args.file)?;
+    if let Some(to) = args.to {
+        s.header.to = to;
+    }
+    let run = run_scenario(ds, &prepared, &s).map_err(|e| CliError::User(e.to_string()))?;
+    let summary = summarize(&s, &run);
+    if let Some(dir) = &args.out {
+        write_outputs(dir, &run, &summary)?;
+    }
+    if json {
+        return print_json(&summary);
+    }
+    print_summary(&summary);
+    if let Some(dir) = &args.out {
+        outln!("wrote {}", dir.display());
+    }
+    Ok(())
+}
+
+/// Writes the rows of several runs as one CSV with a leading `run` column.
+fn write_csv<T: Serialize>(path: &Path, runs: &[(&str, &[T])]) -> Result<(), CliError> {
+    let mut out = String::new();
+    for (run, rows) in runs {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in *rows {
+            w.serialize(row).map_err(|e| CliError::Other(e.into()))?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap_or_default();
+        if out.is_empty() {
+            out.push_str(&format!("run,{header}\n"));
+        }
+        for line in lines {
+            out.push_str(&format!("{run},{line}\n"));
+        }
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
+fn write_outputs(
+    dir: &Path,
+    run: &chokepoint_core::scenario::ScenarioRun,
+    summary: &Summary,
+) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)?;
+    let (b, s) = (&run.baseline, &run.scenario);
+    write_csv(
+        &dir.join("results.csv"),
+        &[("baseline", &b.rows[..]), ("scenario", &s.rows[..])],
+    )?;
+    crate::parquet_out::write_runs(
+        &dir.join("results.parquet"),
+        &[("baseline", &b.rows[..]), ("scenario", &s.rows[..])],
+    )
+    .map_err(|e| CliError::Other(anyhow::Error::new(e)))?;
+    write_csv(
+        &dir.join("sectors.csv"),
+        &[
+            ("baseline", &b.sector_rows[..]),
+            ("scenario", &s.sector_rows[..]),
+        ],
+    )?;
+    write_csv(
+        &dir.join("periods.csv"),
+        &[("baseline", &b.periods[..]), ("scenario", &s.periods[..])],
+    )?;
+    let text = serde_json::to_string_pretty(summary).map_err(|e| CliError::Other(e.into()))?;
+    std::fs::write(dir.join("summary.json"), text)?;
+    Ok(())
+}
+
+fn print_summary(s: &Summary) {
+    outln!(
+        "{} ({} quarters, demand path {}): baseline cleared {}/{}, scenario {}/{}",
+        s.name,
+        s.quarters,
+        s.demand,
+        s.cleared[0],
+        s.quarters,
+        s.cleared[1],
+        s.quarters
+    );
+    outln!();
+    outln!("The article's questions:");
+    for a in &s.answers {
+        outln!("- {}\n  {}", a.question, a.answer);
+    }
+    outln!();
+    let mut t = table([
+        "good",
+        "region",
+        "quarter",
+        "baseline price",
+        "scenario price",
+        "change",
+    ]);
+    for m in &s.price_moves {
+        t.add_row(vec![
+            m.good.clone(),
+            m.region.clone(),
+            m.period.clone(),
+            qty(m.baseline),
+            qty(m.scenario),
+            format!("{:+.1}%", m.change * 100.0),
+        ]);
+    }
+    outln!("Largest price changes:\n{t}");
+    let mut t = table([
+        "good",
+        "region",
+        "extra shortfall",
+        "share of demand",
+        "quarters",
+        "from",
+        "to",
+    ]);
+    for l in &s.shortfalls {
+        t.add_row(vec![
+            l.good.clone(),
+            l.region.clone(),
+            qty(l.extra),
+            format!("{:.1}%", l.share_of_demand * 100.0),
+            l.quarters.to_string(),
+            l.from.clone(),
+            l.to.clone(),
+        ]);
+    }
+    outln!("Who runs short (against the baseline):\n{t}");
+}
