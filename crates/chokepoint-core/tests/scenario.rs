@@ -643,3 +643,36 @@ limit_per_year = 20
     assert!(err.diagnostics[0].message.contains("same origin and good"));
     assert_eq!(err.diagnostics[0].location.line, 15);
 }
+
+#[test]
+fn docs_scenarios_md_documents_every_kind_and_every_key() {
+    let doc = include_str!("../../../docs/scenarios.md");
+    for kind in chokepoint_core::scenario::events::KINDS {
+        let heading = format!("### `{kind}`");
+        let at = doc
+            .find(&heading)
+            .unwrap_or_else(|| panic!("no section {heading}"));
+        let section = &doc[at + heading.len()..];
+        let section = &section[..section.find("\n### ").unwrap_or(section.len())];
+        // The keys a kind accepts, as its reader lists them when it meets an unknown one.
+        let text = format!(
+            "[scenario]\nname = \"x\"\nto = 2030\n[[event]]\nid = \"x\"\nkind = \"{kind}\"\nstart = \"2026\"\nsource = \"x\"\nzz_unknown = 1\n"
+        );
+        let err = parse_scenario(&text, "x.toml").unwrap_err();
+        let message = &err
+            .diagnostics
+            .iter()
+            .find(|d| d.message.contains("unknown field `zz_unknown`"))
+            .unwrap_or_else(|| panic!("{kind}: {err}"))
+            .message;
+        let expected = &message[message.find("expected").unwrap()..];
+        let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert!(!keys.is_empty(), "{kind}: {message}");
+        for key in keys {
+            assert!(
+                section.contains(&format!("| `{key}` |")),
+                "docs/scenarios.md, {heading}: key `{key}` is not documented"
+            );
+        }
+    }
+}

@@ -32,6 +32,26 @@ fn the_seed_scenario_checks_against_the_full_world_model() {
 }
 
 #[test]
+fn every_kind_has_an_example_that_checks() {
+    let ds = chokepoint_core::Dataset::embedded().unwrap();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/examples");
+    for kind in chokepoint_core::scenario::events::KINDS {
+        let path = dir.join(format!("{kind}.toml"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no example {kind}.toml"));
+        let mut world = prepared.world.clone();
+        let s = Scenario::load(&text, &path.display().to_string(), &mut world)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            s.events.iter().any(|e| e.kind.name() == kind),
+            "{kind}.toml has no {kind} event"
+        );
+    }
+}
+
+#[test]
 fn the_seed_scenario_runs_and_its_events_show() {
     let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
