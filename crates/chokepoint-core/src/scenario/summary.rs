@@ -127,26 +127,19 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
             && used(sr)
             && br.is_some_and(|b| used(b))
         {
-            let change = ps / pb - 1.0;
+            let candidate = PriceMove {
+                good: k.2.clone(),
+                region: k.1.clone(),
+                period: k.0.clone(),
+                baseline: pb,
+                scenario: ps,
+                change: ps / pb - 1.0,
+            };
             let e = moves
                 .entry((k.2.clone(), k.1.clone()))
-                .or_insert(PriceMove {
-                    good: k.2.clone(),
-                    region: k.1.clone(),
-                    period: k.0.clone(),
-                    baseline: pb,
-                    scenario: ps,
-                    change,
-                });
-            if change.abs() > e.change.abs() {
-                *e = PriceMove {
-                    good: k.2.clone(),
-                    region: k.1.clone(),
-                    period: k.0.clone(),
-                    baseline: pb,
-                    scenario: ps,
-                    change,
-                };
+                .or_insert_with(|| candidate.clone());
+            if candidate.change.abs() > e.change.abs() {
+                *e = candidate;
             }
         }
         let extra = sr.shortfall - br.map_or(0.0, |b| b.shortfall);

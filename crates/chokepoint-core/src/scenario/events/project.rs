@@ -51,6 +51,22 @@ fn known_project(r: &mut Resolver<'_, '_, '_>, id: &Spanned<String>) {
     }
 }
 
+/// The project an event changes, when the event is in force at `t`.
+fn in_force<'a>(
+    id: &Spanned<String>,
+    ev: &Event,
+    t: f64,
+    w: &World,
+    projects: &'a mut [Project],
+) -> Option<&'a mut Project> {
+    let &i = w.projects.get(id.get_ref())?;
+    if ev.active(t) {
+        projects.get_mut(i)
+    } else {
+        None
+    }
+}
+
 impl ProjectEvent {
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         known_project(r, &self.project);
@@ -64,13 +80,9 @@ impl ProjectEvent {
     }
 
     pub(crate) fn apply(&self, ev: &Event, t: f64, w: &World, projects: &mut [Project]) {
-        let Some(&i) = w.projects.get(self.project.get_ref()) else {
+        let Some(p) = in_force(&self.project, ev, t, w, projects) else {
             return;
         };
-        if !ev.active(t) {
-            return;
-        }
-        let p = &mut projects[i];
         if let Some(v) = &self.project_probability {
             p.probability = *v.get_ref();
         }
@@ -125,13 +137,9 @@ impl DepositBan {
     }
 
     pub(crate) fn apply(&self, ev: &Event, t: f64, w: &World, projects: &mut [Project]) {
-        let Some(&i) = w.projects.get(self.project.get_ref()) else {
+        let Some(p) = in_force(&self.project, ev, t, w, projects) else {
             return;
         };
-        if !ev.active(t) {
-            return;
-        }
-        let p = &mut projects[i];
         if self.banned {
             p.probability = 0.0;
         } else {
