@@ -419,6 +419,13 @@ fn a_scenario_runs_and_writes_its_summary_and_tables() {
     for f in ["results.parquet", "sectors.csv", "periods.csv"] {
         assert!(out.join(f).exists(), "{f}");
     }
+    // The report is one page, readable offline: charts inline, nothing fetched.
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("<svg") && page.contains("export_quota_example"));
+    assert!(page.contains("Named assumptions"));
+    for external in ["<script", "src=\"http", "href=\"http", "@import"] {
+        assert!(!page.contains(external), "the report refers to {external}");
+    }
 }
 
 #[test]

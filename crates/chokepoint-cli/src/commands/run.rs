@@ -18,8 +18,8 @@ use crate::output::{outln, print_json, qty, table};
 pub(crate) struct Args {
     /// The scenario file (TOML, see docs/scenarios.md).
     file: PathBuf,
-    /// Write summary.json, results.csv, results.parquet, sectors.csv and periods.csv to DIR
-    /// (created if missing).
+    /// Write report.html, summary.json, results.csv, results.parquet, sectors.csv and
+    /// periods.csv to DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Run to this year instead of the scenario's `to`.
@@ -81,6 +81,8 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     let summary = summarize(&s, &run);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
+        let page = chokepoint_core::scenario::report::html(ds, &s, &run, &summary);
+        std::fs::write(dir.join("report.html"), page)?;
     }
     if json {
         return print_json(&summary);

@@ -8,6 +8,7 @@
 //! dispatched through [`EventKind`]). The format is documented in `docs/scenarios.md`.
 
 pub mod events;
+pub mod report;
 pub mod run;
 pub mod summary;
 pub mod time;

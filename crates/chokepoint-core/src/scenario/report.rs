@@ -1,0 +1,390 @@
+//! The run report: one self-contained HTML page (no scripts, no external files) with the
+//! article's questions answered, the events on a timeline, price and shortfall charts (inline
+//! SVG), trade re-routing, tables, and the named assumptions used.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::summary::Summary;
+use super::{Scenario, ScenarioRun};
+use crate::dataset::Dataset;
+use crate::world::Baseline;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A number for people: thousands separated, few decimals.
+fn num(v: f64) -> String {
+    let a = v.abs();
+    let digits = if a >= 100.0 {
+        0
+    } else if a >= 1.0 {
+        2
+    } else {
+        4
+    };
+    let s = format!("{:.*}", digits, a);
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), ""), |(i, f)| (i, f));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if v < 0.0 { "−" } else { "" };
+    if frac.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped}.{frac}")
+    }
+}
+
+/// World volume-weighted mean price of a good per quarter.
+fn mean_prices(b: &Baseline, good: &str) -> BTreeMap<String, f64> {
+    let mut acc: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for r in b.rows.iter().filter(|r| r.good == good) {
+        if let Some(p) = r.price {
+            let w = r.production + r.consumption;
+            let e = acc.entry(r.period.clone()).or_default();
+            e.0 += p * w;
+            e.1 += w;
+        }
+    }
+    acc.into_iter()
+        .filter(|(_, (_, w))| *w > 0.0)
+        .map(|(k, (pw, w))| (k, pw / w))
+        .collect()
+}
+
+/// A line chart of series over the quarters, as inline SVG.
+fn line_chart(
+    title: &str,
+    unit: &str,
+    periods: &[String],
+    series: &[(&str, &str, Vec<Option<f64>>)],
+) -> String {
+    let (w, h, left, bottom, top) = (560.0, 220.0, 70.0, 30.0, 24.0);
+    let values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.2.iter().flatten().copied())
+        .collect();
+    let (mut lo, mut hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return String::new();
+    }
+    if hi - lo < 1e-9 * hi.abs().max(1.0) {
+        lo -= 0.5 * lo.abs().max(1.0) * 0.1;
+        hi += 0.5 * hi.abs().max(1.0) * 0.1;
+    }
+    let n = periods.len().max(2) as f64 - 1.0;
+    let x = |i: usize| left + (w - left - 10.0) * i as f64 / n;
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - (v - lo) / (hi - lo));
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" class=\"chart\" role=\"img\"><title>{}</title>\
+         <text x=\"{left}\" y=\"14\" class=\"t\">{} ({})</text>",
+        esc(title),
+        esc(title),
+        esc(unit)
+    );
+    for k in 0..=4 {
+        let v = lo + (hi - lo) * f64::from(k) / 4.0;
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" class=\"grid\"/>\
+             <text x=\"{}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text>",
+            w - 10.0,
+            left - 4.0,
+            y(v) + 3.0,
+            num(v),
+            y = y(v)
+        );
+    }
+    let step = (periods.len() / 8).max(1);
+    for (i, p) in periods.iter().enumerate().step_by(step) {
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" class=\"ax\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            h - 10.0,
+            esc(p)
+        );
+    }
+    for (k, (name, colour, vals)) in series.iter().enumerate() {
+        let pts: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+            .collect();
+        let _ = write!(
+            s,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>\
+             <text x=\"{}\" y=\"{}\" class=\"ax\" fill=\"{colour}\">{}</text>",
+            pts.join(" "),
+            left + 10.0 + 120.0 * k as f64,
+            top + 10.0,
+            esc(name)
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Horizontal bars with labels, as inline SVG.
+fn bar_chart(title: &str, bars: &[(String, f64)]) -> String {
+    if bars.is_empty() {
+        return String::new();
+    }
+    let row = 18.0;
+    let (w, left) = (560.0, 190.0);
+    let h = 28.0 + row * bars.len() as f64;
+    let max = bars
+        .iter()
+        .map(|b| b.1.abs())
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let mut s = format!(
+        "<svg viewBox=\"0 0 {w} {h}\" class=\"chart\" role=\"img\"><title>{0}</title>\
+         <text x=\"4\" y=\"14\" class=\"t\">{0}</text>",
+        esc(title)
+    );
+    for (i, (label, v)) in bars.iter().enumerate() {
+        let y = 22.0 + row * i as f64;
+        let len = (w - left - 70.0) * v.abs() / max;
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{left}\" y=\"{y:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"#c0392b\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\">{:.1}%</text>",
+            left - 6.0,
+            y + 12.0,
+            esc(label),
+            row - 4.0,
+            left + len + 4.0,
+            y + 12.0,
+            v * 100.0
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The events on the quarters' axis.
+fn timeline(s: &Scenario, periods: &[String]) -> String {
+    let first = periods
+        .first()
+        .and_then(|p| super::time::parse_date(p).ok())
+        .unwrap_or(0.0);
+    let last = periods
+        .last()
+        .and_then(|p| super::time::parse_date(p).ok())
+        .map_or(first + 1.0, |t| t + 0.25);
+    let (w, left, row) = (560.0, 190.0, 16.0);
+    let h = 24.0 + row * s.events.len() as f64;
+    let x = |t: f64| left + (w - left - 10.0) * ((t - first) / (last - first)).clamp(0.0, 1.0);
+    let mut out =
+        format!("<svg viewBox=\"0 0 {w} {h}\" class=\"chart\" role=\"img\"><title>Events</title>");
+    for (i, e) in s.events.iter().enumerate() {
+        let y = 6.0 + row * i as f64;
+        let (a, b) = (x(e.start), x(e.end.unwrap_or(last)));
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">{}</text>\
+             <rect x=\"{a:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#2c7fb8\" \
+             opacity=\"{:.2}\"><title>{} ({}), {}</title></rect>",
+            left - 6.0,
+            y + 11.0,
+            esc(&e.id),
+            (b - a).max(2.0),
+            row - 4.0,
+            0.35 + 0.65 * e.probability,
+            esc(&e.id),
+            e.kind.name(),
+            esc(&e.source)
+        );
+    }
+    let _ = write!(
+        out,
+        "<text x=\"{left}\" y=\"{:.1}\" class=\"ax\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" \
+         class=\"ax\" text-anchor=\"end\">{}</text></svg>",
+        h - 2.0,
+        esc(periods.first().map_or("", String::as_str)),
+        w - 10.0,
+        h - 2.0,
+        esc(periods.last().map_or("", String::as_str))
+    );
+    out
+}
+
+/// The report page.
+pub fn html(ds: &Dataset, s: &Scenario, run: &ScenarioRun, summary: &Summary) -> String {
+    let periods: Vec<String> = run
+        .scenario
+        .periods
+        .iter()
+        .map(|p| p.period.clone())
+        .collect();
+    let mut page = String::new();
+    let _ = write!(
+        page,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title>\
+         <style>body{{font:14px/1.45 system-ui,sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}}\
+         h1{{font-size:22px}}h2{{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}}\
+         table{{border-collapse:collapse;margin:8px 0}}td,th{{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}.chart{{width:560px;max-width:100%;margin:6px 8px 6px 0}}\
+         .t{{font-size:12px;font-weight:600}}.ax{{font-size:10px;fill:#444}}.grid{{stroke:#eee}}\
+         .grid2{{display:flex;flex-wrap:wrap}}.muted{{color:#666}}</style></head><body>\
+         <h1>{name}</h1><p>{desc}</p><p class=\"muted\">{file} · demand path <b>{demand}</b> · {q} quarters · \
+         cleared {b}/{q} (baseline), {c}/{q} (scenario)</p>",
+        name = esc(&summary.name),
+        desc = esc(&s.header.description),
+        file = esc(&summary.file),
+        demand = esc(&summary.demand),
+        q = summary.quarters,
+        b = summary.cleared[0],
+        c = summary.cleared[1],
+    );
+    page.push_str("<h2>The questions, answered</h2><table>");
+    for a in &summary.answers {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td><b>{}</b></td></tr>",
+            esc(&a.question),
+            esc(&a.answer)
+        );
+    }
+    page.push_str("</table><h2>Events</h2>");
+    page.push_str(&timeline(s, &periods));
+    page.push_str("<table><tr><th>id</th><th>kind</th><th>from</th><th>to</th><th>probability</th><th>source</th><th>note</th></tr>");
+    for e in &s.events {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&e.id),
+            e.kind.name(),
+            super::time::quarter_label(e.start),
+            e.end.map_or("open".to_string(), super::time::quarter_label),
+            e.probability,
+            esc(&e.source),
+            esc(&e.note)
+        );
+    }
+    page.push_str("</table><h2>Prices: baseline and scenario</h2><div class=\"grid2\">");
+    let mut goods: Vec<&str> = Vec::new();
+    for m in &summary.price_moves {
+        if !goods.contains(&m.good.as_str()) {
+            goods.push(&m.good);
+        }
+    }
+    for g in goods.iter().take(8) {
+        let (b, sc) = (mean_prices(&run.baseline, g), mean_prices(&run.scenario, g));
+        let series =
+            |m: &BTreeMap<String, f64>| periods.iter().map(|p| m.get(p).copied()).collect();
+        page.push_str(&line_chart(
+            &format!("{g}: world mean price"),
+            "USD per unit",
+            &periods,
+            &[
+                ("baseline", "#999", series(&b)),
+                ("scenario", "#c0392b", series(&sc)),
+            ],
+        ));
+    }
+    page.push_str("</div><h2>Who runs short</h2>");
+    let bars: Vec<(String, f64)> = summary
+        .shortfalls
+        .iter()
+        .map(|l| (format!("{} {}", l.region, l.good), l.share_of_demand))
+        .collect();
+    page.push_str(&bar_chart(
+        "Extra shortfall, share of demand at base prices",
+        &bars,
+    ));
+    page.push_str("<table><tr><th>good</th><th>region</th><th>extra shortfall</th><th>share of demand</th><th>quarters</th><th>from</th><th>to</th></tr>");
+    for l in &summary.shortfalls {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&l.good),
+            esc(&l.region),
+            num(l.extra),
+            l.share_of_demand * 100.0,
+            l.quarters,
+            esc(&l.from),
+            esc(&l.to)
+        );
+    }
+    page.push_str("</table><h2>Trade re-routing: imports against the baseline</h2><table><tr><th>good</th><th>region</th><th>baseline imports</th><th>scenario imports</th><th>change</th></tr>");
+    let mut imports: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for r in &run.baseline.rows {
+        imports
+            .entry((r.good.clone(), r.region.clone()))
+            .or_default()
+            .0 += r.imports;
+    }
+    for r in &run.scenario.rows {
+        imports
+            .entry((r.good.clone(), r.region.clone()))
+            .or_default()
+            .1 += r.imports;
+    }
+    let mut moves: Vec<((String, String), (f64, f64))> = imports
+        .into_iter()
+        .filter(|(_, (b, s))| (s - b).abs() > 1e-6 * b.abs().max(s.abs()).max(1e-9))
+        .collect();
+    moves.sort_by(|a, b| {
+        let rel = |x: &(f64, f64)| (x.1 - x.0).abs() / x.0.abs().max(x.1.abs()).max(1e-9);
+        rel(&b.1).total_cmp(&rel(&a.1))
+    });
+    for ((good, region), (b, sc)) in moves.iter().take(20) {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(good),
+            esc(region),
+            num(*b),
+            num(*sc),
+            num(sc - b)
+        );
+    }
+    page.push_str("</table><h2>Largest price changes</h2><table><tr><th>good</th><th>region</th><th>quarter</th><th>baseline</th><th>scenario</th><th>change</th></tr>");
+    for m in &summary.price_moves {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:+.1}%</td></tr>",
+            esc(&m.good),
+            esc(&m.region),
+            esc(&m.period),
+            num(m.baseline),
+            num(m.scenario),
+            m.change * 100.0
+        );
+    }
+    page.push_str("</table><h2>Named assumptions</h2><details><summary>Every named assumption of the dataset (");
+    let _ = write!(
+        page,
+        "{})</summary><table><tr><th>id</th><th>value</th><th>unit</th><th>rationale</th></tr>",
+        ds.assumptions.len()
+    );
+    for a in &ds.assumptions {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&a.assumption_id),
+            a.value.map_or(String::new(), |v| v.to_string()),
+            esc(&a.unit),
+            esc(&a.rationale)
+        );
+    }
+    page.push_str("</table></details><p class=\"muted\">Made by Chokepoint from public data; every number of the dataset has a source (data/PROVENANCE.md).</p></body></html>\n");
+    page
+}
