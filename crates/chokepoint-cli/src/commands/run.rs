@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use chokepoint_core::Dataset;
 use chokepoint_core::scenario::summary::{Summary, summarize};
-use chokepoint_core::scenario::{Scenario, demand_path_of, run_scenario};
+use chokepoint_core::scenario::{Scenario, demand_path_of, run_scenario_with_progress};
 use chokepoint_core::world::RegionMap;
 use chokepoint_core::world::baseline::WorldModel;
 use clap::Args as ClapArgs;
@@ -77,7 +77,10 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     if let Some(to) = args.to {
         s.header.to = to;
     }
-    let run = run_scenario(ds, &prepared, &s).map_err(|e| CliError::User(e.to_string()))?;
+    let run = with_progress(json, |progress| {
+        run_scenario_with_progress(ds, &prepared, &s, progress)
+    })
+    .map_err(|e| CliError::User(e.to_string()))?;
     let summary = summarize(&s, &run);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
@@ -208,4 +211,33 @@ fn print_summary(s: &Summary) {
         ]);
     }
     outln!("Who runs short (against the baseline):\n{t}");
+}
+
+/// Runs `work` with a progress bar on a terminal (rate and time left); quiet with `--json` or
+/// when stderr is not a terminal.
+fn with_progress<T>(json: bool, work: impl FnOnce(&mut dyn FnMut(&str, usize, usize)) -> T) -> T {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return work(&mut |_, _, _| {});
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg:>9} [{bar:30}] {pos}/{len} quarters  {per_sec}  ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let mut current = String::new();
+    let out = work(&mut |run, done, total| {
+        if run != current {
+            current = run.to_string();
+            bar.reset();
+            bar.set_length(total as u64);
+            bar.set_message(current.clone());
+        }
+        bar.set_position(done as u64);
+    });
+    bar.finish_and_clear();
+    out
 }

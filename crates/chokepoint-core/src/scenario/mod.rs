@@ -23,7 +23,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 use crate::diagnostic::{Diagnostic, Location};
 
 pub use events::EventKind;
-pub use run::{ScenarioRun, run_scenario};
+pub use run::{ScenarioRun, run_scenario, run_scenario_with_progress};
 pub use time::{parse_date, quarter_label};
 pub use world::{Quarter, World};
 

@@ -22,8 +22,24 @@ pub fn run_scenario(
     prepared: &WorldModel,
     scenario: &Scenario,
 ) -> Result<ScenarioRun, BaselineError> {
-    let baseline = prepared.run(ds, scenario.header.to, &[], None)?;
-    let run = prepared.run(ds, scenario.header.to, &scenario.events, Some(&baseline))?;
+    run_scenario_with_progress(ds, prepared, scenario, &mut |_, _, _| {})
+}
+
+/// As [`run_scenario`], calling `progress(run, done, total)` before every quarter of the
+/// baseline (`run` = `"baseline"`) and of the scenario.
+pub fn run_scenario_with_progress(
+    ds: &Dataset,
+    prepared: &WorldModel,
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<ScenarioRun, BaselineError> {
+    let to = scenario.header.to;
+    let baseline =
+        prepared.run_with_progress(ds, to, &[], None, &mut |d, t| progress("baseline", d, t))?;
+    let run =
+        prepared.run_with_progress(ds, to, &scenario.events, Some(&baseline), &mut |d, t| {
+            progress("scenario", d, t)
+        })?;
     Ok(ScenarioRun {
         baseline,
         scenario: run,

@@ -553,6 +553,18 @@ impl WorldModel {
         events: &[crate::scenario::Event],
         baseline: Option<&Baseline>,
     ) -> Result<Baseline, BaselineError> {
+        self.run_with_progress(ds, to_year, events, baseline, &mut |_, _| {})
+    }
+
+    /// As [`WorldModel::run`], calling `progress(done, total)` after every quarter.
+    pub fn run_with_progress(
+        &self,
+        ds: &Dataset,
+        to_year: i32,
+        events: &[crate::scenario::Event],
+        baseline: Option<&Baseline>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Baseline, BaselineError> {
         simulate(
             ds,
             &self.m,
@@ -561,6 +573,7 @@ impl WorldModel {
             to_year,
             events,
             baseline,
+            progress,
         )
     }
 }
@@ -660,6 +673,7 @@ fn simulate(
     to_year: i32,
     events: &[crate::scenario::Event],
     baseline: Option<&Baseline>,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Baseline, BaselineError> {
     let options = BaselineOptions {
         to_year,
@@ -700,6 +714,7 @@ fn simulate(
     let mut states: Vec<crate::scenario::events::EventState> =
         events.iter().map(|e| e.kind.initial_state()).collect();
     let mut quarter_index = 0usize;
+    let total_quarters = usize::try_from(options.to_year - base_year).unwrap_or(0) * 4;
     let mut quarter_flows = Vec::new();
     let mut quarter_prices = Vec::new();
     for year in base_year + 1..=options.to_year {
@@ -709,6 +724,7 @@ fn simulate(
             let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
             let k = quarter_index;
             quarter_index += 1;
+            progress(k, total_quarters);
             let mut projects = ds.projects.clone();
             for e in events {
                 e.kind.projects(e, t, world, &mut projects);
