@@ -416,6 +416,13 @@ fn a_scenario_runs_and_writes_its_summary_and_tables() {
         exports("scenario")
     );
     assert!(exports("baseline") > cap);
+    let flows = std::fs::read_to_string(out.join("flows.csv")).unwrap();
+    assert!(flows.starts_with("run,period,from,to,good,flow"));
+    assert!(
+        flows
+            .lines()
+            .any(|l| l.starts_with("scenario,2026") && l.contains(",COD,"))
+    );
     for f in ["results.parquet", "sectors.csv", "periods.csv"] {
         assert!(out.join(f).exists(), "{f}");
     }

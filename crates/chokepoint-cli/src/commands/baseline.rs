@@ -22,7 +22,8 @@ pub(crate) struct Args {
     #[arg(long, default_value = "steps")]
     scenario: String,
     /// Write every quarter, region and good to DIR/baseline.csv and DIR/baseline.parquet,
-    /// every quarter, region, good and end-use sector to DIR/sectors.csv, and the solve
+    /// every quarter, region, good and end-use sector to DIR/sectors.csv, every bilateral
+    /// flow to DIR/flows.csv, and the solve
     /// status of every quarter to DIR/periods.csv.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,

@@ -18,8 +18,8 @@ use crate::output::{outln, print_json, qty, table};
 pub(crate) struct Args {
     /// The scenario file (TOML, see docs/scenarios.md).
     file: PathBuf,
-    /// Write report.html, summary.json, results.csv, results.parquet, sectors.csv and
-    /// periods.csv to DIR (created if missing).
+    /// Write report.html, summary.json, results.csv, results.parquet, sectors.csv, flows.csv
+    /// and periods.csv to DIR (created if missing).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Run to this year instead of the scenario's `to`.
@@ -148,6 +148,11 @@ fn write_outputs(
     write_csv(
         &dir.join("periods.csv"),
         &[("baseline", &b.periods[..]), ("scenario", &s.periods[..])],
+    )?;
+    let (bf, sf) = (b.flow_rows(), s.flow_rows());
+    write_csv(
+        &dir.join("flows.csv"),
+        &[("baseline", &bf[..]), ("scenario", &sf[..])],
     )?;
     let text = serde_json::to_string_pretty(summary).map_err(|e| CliError::Other(e.into()))?;
     std::fs::write(dir.join("summary.json"), text)?;

@@ -84,6 +84,43 @@ pub struct SectorRow {
     pub shortfall: f64,
 }
 
+/// A bilateral flow in one quarter (model units per quarter).
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowRow {
+    /// `2025Q1`.
+    pub period: String,
+    /// Exporting region.
+    pub from: String,
+    /// Importing region.
+    pub to: String,
+    /// Good.
+    pub good: String,
+    /// Quantity shipped.
+    pub flow: f64,
+}
+
+impl Baseline {
+    /// Every positive bilateral flow of every quarter that cleared: imports and exports by
+    /// partner.
+    pub fn flow_rows(&self) -> Vec<FlowRow> {
+        let mut out = Vec::new();
+        for (p, flows) in self.periods.iter().zip(&self.quarter_flows) {
+            for ((from, to, good), &f) in self.routes.iter().zip(flows) {
+                if f > 0.0 {
+                    out.push(FlowRow {
+                        period: p.period.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                        good: good.clone(),
+                        flow: f,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// How one quarter's clearing went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodStatus {
@@ -116,6 +153,9 @@ pub struct Baseline {
     /// Node prices of every quarter (empty where it did not clear).
     #[serde(skip)]
     pub quarter_prices: Vec<Vec<f64>>,
+    /// (from region, to region, good) of every route, in the order of `quarter_flows`.
+    #[serde(skip)]
+    pub routes: Vec<(String, String, String)>,
     /// Remarks (goods without an IEA path, ...).
     pub notes: Vec<String>,
 }
@@ -889,5 +929,17 @@ fn simulate(
         notes: m.notes.clone(),
         quarter_flows,
         quarter_prices,
+        routes: m
+            .market
+            .routes
+            .iter()
+            .map(|r| {
+                (
+                    m.base.regions[r.from].clone(),
+                    m.base.regions[r.to].clone(),
+                    m.base.goods[r.good].clone(),
+                )
+            })
+            .collect(),
     })
 }
