@@ -458,3 +458,47 @@ fn a_bad_scenario_is_refused_with_located_problems() {
     let out = chokepoint(&["check", seed.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = minimal_data(tmp.path());
+    let out = tmp.path().join("seed");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/2026-01-critical-minerals.toml");
+    let run = chokepoint(&[
+        "--data",
+        &data,
+        "run",
+        seed.to_str().unwrap(),
+        "--to",
+        "2026",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("The article's questions"), "{text}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["cleared"], serde_json::json!([8, 8]));
+    assert_eq!(v["events"].as_array().unwrap().len(), 24);
+    let answer = |key: &str| -> f64 {
+        v["answers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .unwrap_or_else(|| panic!("no answer {key}"))["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        answer("japan_heavy_re_shortfall") > 0.0,
+        "Japan runs short of magnets (E1)"
+    );
+    assert!(answer("drc_cobalt_2026") <= 18_125.0 * 0.8 + 3.0 * 96_600.0 / 4.0 * 0.8 + 1e-6);
+    assert!(answer("copper_price_2026") > 0.0);
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("The questions, answered") && page.contains("e22_drc_quota_annual"));
+}
