@@ -501,4 +501,5 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
     assert!(answer("copper_price_2026") > 0.0);
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("The questions, answered") && page.contains("e22_drc_quota_annual"));
+    assert!(page.contains("By end-use sector"));
 }

@@ -323,6 +323,35 @@ pub fn html(ds: &Dataset, s: &Scenario, run: &ScenarioRun, summary: &Summary) ->
             esc(&l.to)
         );
     }
+    page.push_str("</table><h3>By end-use sector</h3><table><tr><th>region</th><th>sector</th><th>good</th><th>extra shortfall</th><th>share of the sector's demand</th></tr>");
+    let mut sectors: BTreeMap<(String, String, String), (f64, f64)> = BTreeMap::new();
+    for (sign, b) in [(-1.0, &run.baseline), (1.0, &run.scenario)] {
+        for r in &b.sector_rows {
+            let e = sectors
+                .entry((r.region.clone(), r.sector.clone(), r.good.clone()))
+                .or_default();
+            e.0 += sign * r.shortfall;
+            if sign > 0.0 {
+                e.1 += r.demand_at_base_price;
+            }
+        }
+    }
+    let mut by_sector: Vec<_> = sectors
+        .into_iter()
+        .filter(|(_, (extra, demand))| *extra > 1e-9 * demand.max(1.0) && *demand > 0.0)
+        .collect();
+    by_sector.sort_by(|a, b| (b.1.0 / b.1.1).total_cmp(&(a.1.0 / a.1.1)));
+    for ((region, sector, good), (extra, demand)) in by_sector.iter().take(15) {
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}%</td></tr>",
+            esc(region),
+            esc(sector),
+            esc(good),
+            num(*extra),
+            extra / demand * 100.0
+        );
+    }
     page.push_str("</table><h2>Trade re-routing: imports against the baseline</h2><table><tr><th>good</th><th>region</th><th>baseline imports</th><th>scenario imports</th><th>change</th></tr>");
     let mut imports: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
     for r in &run.baseline.rows {
