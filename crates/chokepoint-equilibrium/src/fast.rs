@@ -25,6 +25,13 @@
 //! it adds one linear equation between the levels of the trees its nodes lie in, and the trees
 //! it links are solved together as a small dense system over their levels, its activity being
 //! the equation's multiplier (see [`joint`]).
+//!
+//! A solve starts from the last one's working set, repaired for the new parameters (edges its
+//! minimiser would violate join it, a few rounds at most), and from scratch only when that
+//! fails. Tolerances follow each good's own magnitudes: a flow is negative or over capacity
+//! beyond rounding relative to the quantities of the goods it carries, not to the largest
+//! good of the market (a tonne of HALEU a quarter next to megatonnes of copper).
+//!
 //! Markets the method does not cover (flat steps without a capacity) go to the reference
 //! path, as does any solve that hits a guard; [`Solution::solver`] says which path produced a
 //! solution.
@@ -44,6 +51,12 @@ pub struct FastOptions {
     pub steps_per_element: usize,
     /// Outer sweeps over quotas and share caps.
     pub max_outer: usize,
+    /// Market clearings the multiplier search may spend per quota and share cap before the
+    /// solve goes to the reference path. Quotas over routes of constant cost switch whole
+    /// flows at a multiplier; several of them interacting can make the coordinate search
+    /// circle for tens of thousands of clearings where the reference path takes under a
+    /// second.
+    pub clearings_per_multiplier: usize,
     /// Largest scaled violation of [`check`] accepted as optimal.
     pub check_tolerance: f64,
 }
@@ -54,6 +67,7 @@ impl Default for FastOptions {
             tolerance: 1e-11,
             steps_per_element: 20,
             max_outer: 200,
+            clearings_per_multiplier: 150,
             check_tolerance: 1e-7,
         }
     }
@@ -128,6 +142,9 @@ struct Net {
     base_wedge: Vec<f64>,
     /// Capacity of each edge, ∞ when none (set by `load`).
     cap: Vec<f64>,
+    /// How far an edge's activity may stray beyond its bounds as rounding (set by `load`,
+    /// from the magnitudes of the goods it carries: see [`good_quantities`]).
+    tol_x: Vec<f64>,
     state: Vec<RouteState>,
     /// Steps per node.
     steps: Vec<Vec<Step>>,
@@ -218,6 +235,14 @@ struct Scratch {
     /// cannot balance in the working set.
     approximate: bool,
     cluster: joint::Cluster,
+    /// Edges the active set may not take out of the working set for now.
+    tabu: Vec<usize>,
+    /// Edges a warm start's minimiser violates: (violation, edge).
+    violated: Vec<(f64, usize)>,
+    /// Edge states before a warm start's repair, restored when it fails.
+    saved_state: Vec<RouteState>,
+    /// Whether [`price_start`] found a feasible start.
+    p_feasible: bool,
     why: &'static str,
     wedge: Vec<f64>,
 }
@@ -245,6 +270,10 @@ pub struct FastSolver {
     pivots_at_start: u64,
     /// Magnitudes of the market being solved.
     scale: Scale,
+    /// Quantity magnitude of each good of the market being solved.
+    good_qty: Vec<f64>,
+    /// Clearings the multiplier search of the current solve may still spend.
+    clearings_left: usize,
     /// Per quota / share cap: the bracket (lo, hi) of a multiplier that sits on a flow
     /// switch (usage jumps over the limit there), found by the last search.
     jumps: Vec<Option<(f64, f64)>>,
@@ -371,12 +400,15 @@ impl FastSolver {
             joint_x: vec![0.0; m],
             base_wedge: vec![0.0; m],
             cap: vec![f64::INFINITY; m],
+            tol_x: vec![0.0; m],
             state: vec![RouteState::Zero; m],
             steps: vec![Vec::new(); n],
             fixed: vec![0.0; n],
             prices: vec![0.0; n],
             warm: false,
         }];
+        let mut good_qty = Vec::new();
+        let scale = Scale::of(market, &mut good_qty);
         Self {
             nets,
             quota_lambda: vec![0.0; market.quotas.len()],
@@ -385,7 +417,9 @@ impl FastSolver {
             options,
             gave_up: None,
             pivots_at_start: 0,
-            scale: Scale::of(market),
+            scale,
+            good_qty,
+            clearings_left: 0,
             jumps: vec![None; market.quotas.len() + market.export_shares.len()],
             stats: FastStats::default(),
             last_fallback: None,
@@ -402,10 +436,12 @@ impl FastSolver {
         if market.validate().is_err() {
             return self.fallback(market, "invalid market");
         }
+        self.scale = Scale::of(market, &mut self.good_qty);
         self.load(market);
-        self.scale = Scale::of(market);
         self.gave_up = None;
         self.pivots_at_start = self.stats.pivots;
+        self.clearings_left = self.options.clearings_per_multiplier
+            * (market.quotas.len() + market.export_shares.len());
         match self.solve_outer(market) {
             Some(sol) => sol,
             None => {
@@ -429,9 +465,10 @@ impl FastSolver {
         sol
     }
 
-    /// Copies the steps, fixed demands, edge wedges and capacities of `market` into the
-    /// network.
+    /// Copies the steps, fixed demands, edge wedges, capacities and tolerances of `market`
+    /// into the network (`good_qty` set).
     fn load(&mut self, market: &Market) {
+        let qty = &self.good_qty;
         for net in &mut self.nets {
             for s in &mut net.steps {
                 s.clear();
@@ -460,18 +497,26 @@ impl FastSolver {
                 net.fixed[market.node(d.region, d.good)] += d.quantity;
             }
             for (k, edge) in net.edges.iter().enumerate() {
-                let (wedge, cap) = match *edge {
+                let (wedge, cap, magnitude) = match *edge {
                     EdgeKind::Route(r) => {
                         let route = &market.routes[r];
-                        (route.cost + route.tariff, route.capacity)
+                        (route.cost + route.tariff, route.capacity, qty[route.good])
                     }
                     EdgeKind::Process(i) => {
+                        // An activity in units of output: the smallest of the magnitudes of
+                        // its output and of its inputs per unit of output.
                         let p = &market.processes[i];
-                        (p.cost, p.capacity)
+                        let magnitude = p
+                            .inputs
+                            .iter()
+                            .map(|&(g, c)| qty[g] / c)
+                            .fold(qty[p.output], f64::min);
+                        (p.cost, p.capacity, magnitude)
                     }
                 };
                 net.base_wedge[k] = wedge;
                 net.cap[k] = cap.unwrap_or(f64::INFINITY);
+                net.tol_x[k] = QTY_TOL * magnitude;
             }
         }
     }
@@ -490,10 +535,24 @@ impl FastSolver {
                 NetOutcome::GaveUp => None,
             };
         }
-        let tol = self.options.tolerance.sqrt() * 1e-3 * scale.quantity;
+        // Usage tolerance of each quota and share cap, from the magnitude of the goods it
+        // covers.
+        let rel = self.options.tolerance.sqrt() * 1e-3;
+        let tols: Vec<f64> = market
+            .quotas
+            .iter()
+            .map(|q| {
+                q.routes
+                    .iter()
+                    .map(|&r| self.good_qty[market.routes[r].good])
+                    .fold(1.0_f64, f64::max)
+            })
+            .chain(market.export_shares.iter().map(|c| self.good_qty[c.good]))
+            .map(|magnitude| rel * magnitude)
+            .collect();
         for _sweep in 0..self.options.max_outer {
             let mut all_ok = true;
-            for j in 0..nq + ns {
+            for (j, &tol) in tols.iter().enumerate() {
                 // h(λ) = usage − limit, non-increasing in λ.
                 let lambda0 = self.lambda(j, nq);
                 let h0 = self.evaluate(market, &mut sol, j, nq, lambda0)?;
@@ -518,7 +577,7 @@ impl FastSolver {
                 let on_jumps: Vec<usize> = (0..nq + ns)
                     .filter(|&j| {
                         matches!(self.jumps[j], Some((_, hi)) if hi == self.lambda(j, nq))
-                            && excess_usage(market, &sol, j, nq) < -tol
+                            && excess_usage(market, &sol, j, nq) < -tols[j]
                     })
                     .collect();
                 match on_jumps[..] {
@@ -582,6 +641,11 @@ impl FastSolver {
         nq: usize,
         lambda: f64,
     ) -> Option<f64> {
+        if self.clearings_left == 0 {
+            self.gave_up = Some("multiplier search: clearing budget spent");
+            return None;
+        }
+        self.clearings_left -= 1;
         self.set_lambda(j, nq, lambda);
         match self.clear_all(market, sol) {
             NetOutcome::Optimal => {}
@@ -823,11 +887,13 @@ fn infeasible(market: &Market) -> Solution {
 #[derive(Debug, Clone, Copy)]
 struct Scale {
     price: f64,
+    /// The largest good's quantity magnitude (see [`good_quantities`]).
     quantity: f64,
 }
 
 impl Scale {
-    fn of(m: &Market) -> Self {
+    /// The market's magnitudes; each good's quantity magnitude goes into `goods`.
+    fn of(m: &Market, goods: &mut Vec<f64>) -> Self {
         let price = m
             .supply
             .iter()
@@ -835,19 +901,93 @@ impl Scale {
             .chain(m.demand.iter().map(|d| d.intercept.abs()))
             .chain(m.routes.iter().map(|r| r.cost + r.tariff))
             .fold(1.0_f64, f64::max);
-        // Quantities: what a price move of `price` does to the steepest node.
-        let quantity = m
-            .supply
-            .iter()
-            .map(|s| step_scale(s.slope, s.capacity, price))
-            .chain(
-                m.demand
-                    .iter()
-                    .map(|d| step_scale(d.slope, d.capacity, price)),
-            )
-            .chain(m.fixed_demand.iter().map(|f| f.quantity))
-            .fold(1.0_f64, f64::max);
+        good_quantities(m, price, goods);
+        let quantity = goods.iter().fold(1.0_f64, |a, &b| a.max(b));
         Scale { price, quantity }
+    }
+}
+
+/// Flows and activities within this fraction of a good's quantity magnitude of their bounds
+/// count as at them (subtree sums and level solves are exact to about 1e-16 of the
+/// quantities they add up).
+const QTY_TOL: f64 = 1e-9;
+
+/// The quantity magnitude of each good (at least 1 unit): the largest of what a move of the
+/// good's own price magnitude (its largest intercept) does to its steepest step, its steps'
+/// capacities, its fixed demands and what plants with a capacity make or use of it; goods
+/// with none of these (intermediates of plants without capacity) take their plants' other
+/// goods' magnitudes through the recipes. Goods of one market differ by orders of magnitude
+/// (a tonne of HALEU per quarter at 2e7 a tonne against megatonnes of copper at 9e3): a
+/// tolerance taken from the whole market's magnitudes (its largest price over its flattest
+/// step) would swallow the small goods' flows whole.
+fn good_quantities(m: &Market, market_price: f64, q: &mut Vec<f64>) {
+    let ng = m.goods.len();
+    let mut price = vec![0.0_f64; ng];
+    for (g, intercept) in m
+        .supply
+        .iter()
+        .map(|s| (s.good, s.intercept))
+        .chain(m.demand.iter().map(|d| (d.good, d.intercept)))
+    {
+        price[g] = price[g].max(intercept.abs());
+    }
+    q.clear();
+    q.resize(ng, 0.0);
+    let own = |g: usize| {
+        if price[g] > 0.0 {
+            price[g]
+        } else {
+            market_price
+        }
+    };
+    for (g, slope, cap) in m
+        .supply
+        .iter()
+        .map(|s| (s.good, s.slope, s.capacity))
+        .chain(m.demand.iter().map(|d| (d.good, d.slope, d.capacity)))
+    {
+        q[g] = q[g].max(step_scale(slope, cap, own(g)));
+    }
+    for f in &m.fixed_demand {
+        q[f.good] = q[f.good].max(f.quantity);
+    }
+    for p in &m.processes {
+        if let Some(cap) = p.capacity {
+            q[p.output] = q[p.output].max(cap);
+            for &(g, c) in &p.inputs {
+                q[g] = q[g].max(c * cap);
+            }
+        }
+    }
+    // Goods still without a magnitude take one through the recipes (each at most once, so
+    // that cycles of goods cannot inflate them).
+    for _ in 0..ng {
+        let mut changed = false;
+        for p in &m.processes {
+            if q[p.output] == 0.0 {
+                let from_inputs = p
+                    .inputs
+                    .iter()
+                    .map(|&(g, c)| q[g] / c)
+                    .fold(0.0_f64, f64::max);
+                if from_inputs > 0.0 {
+                    q[p.output] = from_inputs;
+                    changed = true;
+                }
+            }
+            for &(g, c) in &p.inputs {
+                if q[g] == 0.0 && q[p.output] > 0.0 {
+                    q[g] = c * q[p.output];
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for v in q.iter_mut() {
+        *v = v.clamp(1.0, 1e12);
     }
 }
 
@@ -926,6 +1066,20 @@ fn edge_gap(net: &Net, k: usize, p: &[f64]) -> f64 {
     plain_gap(net, k, p) - extra
 }
 
+/// Rounding in [`edge_gap`] of edge `k` at prices `p`: a few ulps of its terms.
+#[cold]
+fn gap_rounding(net: &Net, k: usize, p: &[f64]) -> f64 {
+    let (a, b) = net.ends[k];
+    let terms = p[b].abs()
+        + net.gain[k] * p[a].abs()
+        + net
+            .extras(k)
+            .iter()
+            .map(|&(e, c)| c * p[e].abs())
+            .sum::<f64>();
+    8.0 * f64::EPSILON * terms
+}
+
 /// p_head − gain·p_tail: the gap of an edge without extra inputs (not a joint edge).
 // Called twice per edge per active-set step: the hot loop of the fast path.
 #[inline(always)]
@@ -952,12 +1106,14 @@ fn active_set(
     let n = net.steps.len();
     let m = net.edges.len();
     let tol_p = options.tolerance * scale.price;
-    let tol_q = 1e-9 * scale.quantity;
     let lim = Limits {
         tol_p,
-        // Far beyond any price of the market, yet small enough that offsets added to it
-        // keep their meaning in double precision.
-        big: 1e7 * scale.price,
+        // Far beyond any price of the market, yet small enough that gaps between prices at
+        // that level stay exact well within the price tolerance (an ulp of 1e3·price is
+        // 2e-13·price, against a tolerance of 1e-11·price): with walls at 1e7·price (2e15
+        // for HALEU's choke price) a tree at its wall made edges inside it seem to block and
+        // plants' equations seem to contradict each other.
+        big: 1e3 * scale.price,
         ratio: scale.quantity / scale.price,
         price: scale.price,
     };
@@ -965,12 +1121,22 @@ fn active_set(
     // Starting point: the warm working set's minimiser if it is feasible, else cold.
     refill(&mut sc.p, n, 0.0);
     let mut started = false;
+    let mut warm_prices = false;
     if net.warm {
-        let minimised = working_set_minimiser(net, wedge, cap, node_shift, &lim, sc, stats);
-        if minimised == Ok(false) && !sc.approximate && feasible_start(net, wedge, &sc.pstar, tol_p)
-        {
-            sc.p.copy_from_slice(&sc.pstar);
-            started = true;
+        // The last working set, repaired: edges its minimiser would violate under the new
+        // parameters join it (a route that has become worth using, a plant at capacity that
+        // no longer pays), round by round, until its minimiser is a feasible start. Far
+        // cheaper than a cold start, which rebuilds the working set edge by edge.
+        sc.saved_state.clone_from(&net.state);
+        started = repaired_start(net, wedge, cap, node_shift, &lim, sc, stats, WARM_REPAIRS);
+        if !started {
+            // The last prices, made feasible: the start the active set needs is any point
+            // of the price space where each edge sits on its state's side of its wedge.
+            net.state.clone_from(&sc.saved_state);
+            price_start(net, wedge, cap, tol_p, sc, stats);
+            started = sc.p_feasible;
+            // The working set's minimiser is still to be computed.
+            warm_prices = started;
         }
     }
     if !started {
@@ -1014,7 +1180,11 @@ fn active_set(
 
     let limit = options.steps_per_element * (n + m) + 50;
     // A warm start has just computed the minimiser of its working set.
-    let mut fresh = started;
+    let mut fresh = started && !warm_prices;
+    // The edge the last step took out of the working set, and edges not to take out again
+    // until the prices move (see below).
+    let mut last_out: Option<usize> = None;
+    sc.tabu.clear();
     for _ in 0..limit {
         if !fresh
             && let Err(why) = working_set_minimiser(net, wedge, cap, node_shift, &lim, sc, stats)
@@ -1027,15 +1197,23 @@ fn active_set(
         // Step from p towards p*, stopping at the first blocking edge.
         let mut t_block = 1.0;
         let mut blocking = None;
+        // An edge blocks only by more than the rounding of its gap: a tree that cannot
+        // balance sits at ±big, where the gaps of its own edges are exact only to a few ulps
+        // of its prices (there, a gap that cannot move would seem to).
+        let pstar = &sc.pstar;
         let mut consider = |k: usize, gap0: f64, gap1: f64| match net.state[k] {
-            RouteState::Zero if gap1 > wedge[k] + tol_p => {
+            RouteState::Zero
+                if gap1 > wedge[k] + tol_p && gap1 - wedge[k] > gap_rounding(net, k, pstar) =>
+            {
                 let t = ((wedge[k] - gap0) / (gap1 - gap0)).clamp(0.0, 1.0);
                 if t < t_block {
                     t_block = t;
                     blocking = Some(k);
                 }
             }
-            RouteState::Upper if gap1 < wedge[k] - tol_p => {
+            RouteState::Upper
+                if gap1 < wedge[k] - tol_p && wedge[k] - gap1 > gap_rounding(net, k, pstar) =>
+            {
                 let t = ((gap0 - wedge[k]) / (gap0 - gap1)).clamp(0.0, 1.0);
                 if t < t_block {
                     t_block = t;
@@ -1052,6 +1230,20 @@ fn active_set(
             consider(k, edge_gap(net, k, &sc.p), edge_gap(net, k, &sc.pstar));
         }
         if let Some(k) = blocking {
+            if last_out == Some(k) && t_block == 0.0 && sc.approximate {
+                // The edge just taken out blocks at once: the working set without it has no
+                // exact minimiser and the approximate one points back. Put it back and take
+                // out another edge instead (degenerate cycling otherwise).
+                net.state[k] = RouteState::Basic;
+                sc.tabu.push(k);
+                last_out = None;
+                stats.pivots += 1;
+                continue;
+            }
+            if t_block > 0.0 {
+                sc.tabu.clear();
+            }
+            last_out = None;
             for i in 0..n {
                 sc.p[i] += t_block * (sc.pstar[i] - sc.p[i]);
             }
@@ -1082,23 +1274,34 @@ fn active_set(
             if net.state[k] != RouteState::Basic {
                 continue;
             }
-            let x = sc.flows[k];
-            if x < -tol_q && -x > worst {
-                worst = -x;
+            if sc.tabu.contains(&k) {
+                continue;
+            }
+            // The worst violation relative to the edge's magnitude (edges of different goods
+            // are not comparable in units).
+            let (x, tol) = (sc.flows[k], net.tol_x[k]);
+            if x < -tol && -x / tol > worst {
+                worst = -x / tol;
                 chosen = Some((k, RouteState::Zero));
-            } else if x > cap[k] + tol_q && x - cap[k] > worst {
-                worst = x - cap[k];
+            } else if x > cap[k] + tol && (x - cap[k]) / tol > worst {
+                worst = (x - cap[k]) / tol;
                 chosen = Some((k, RouteState::Upper));
             }
         }
         match chosen {
             Some((k, s)) => {
                 net.state[k] = s;
+                last_out = Some(k);
                 stats.pivots += 1;
             }
             None if sc.approximate => {
                 net.warm = false;
                 sc.why = "processes with several inputs: no exact working-set minimiser";
+                return NetOutcome::GaveUp;
+            }
+            None if !sc.tabu.is_empty() => {
+                net.warm = false;
+                sc.why = "processes with several inputs: cycling working sets";
                 return NetOutcome::GaveUp;
             }
             None => {
@@ -1112,6 +1315,160 @@ fn active_set(
     net.warm = false;
     sc.why = "active-set step limit";
     NetOutcome::GaveUp
+}
+
+/// Rounds of [`repair_working_set`] tried on a warm start before starting cold.
+const WARM_REPAIRS: usize = 20;
+
+/// Repairs the working set (at most `rounds` rounds of [`repair_working_set`]) until its
+/// minimiser is a feasible start; returns whether it is (then `sc.p` is that start).
+#[allow(clippy::too_many_arguments)]
+fn repaired_start(
+    net: &mut Net,
+    wedge: &[f64],
+    cap: &[f64],
+    shift: &[f64],
+    lim: &Limits,
+    sc: &mut Scratch,
+    stats: &mut FastStats,
+    rounds: usize,
+) -> bool {
+    for _ in 0..rounds {
+        let minimised = working_set_minimiser(net, wedge, cap, shift, lim, sc, stats);
+        if minimised != Ok(false) || sc.approximate {
+            return false;
+        }
+        match repair_working_set(net, wedge, lim.tol_p, sc) {
+            Some(0) => {
+                sc.p.copy_from_slice(&sc.pstar);
+                return true;
+            }
+            Some(added) => stats.pivots += added as u64,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Puts into the working set the edges that the working-set minimiser `sc.pstar` violates
+/// (the gap of an idle edge above its wedge, of a saturated one below), most violated first,
+/// as long as they join different trees (edges of several inputs: the most violated one,
+/// alone, when no other edge can join). Returns how many joined: 0 when `sc.pstar` is a
+/// feasible start; `None` when violated edges remain and none can join (the cold start
+/// takes over).
+fn repair_working_set(net: &mut Net, wedge: &[f64], tol: f64, sc: &mut Scratch) -> Option<usize> {
+    let mut violated = std::mem::take(&mut sc.violated);
+    violated.clear();
+    for (k, &state) in net.state.iter().enumerate() {
+        let gap = if net.is_joint(k) {
+            edge_gap(net, k, &sc.pstar)
+        } else {
+            plain_gap(net, k, &sc.pstar)
+        };
+        let v = match state {
+            RouteState::Zero => gap - wedge[k],
+            RouteState::Upper => wedge[k] - gap,
+            RouteState::Basic => 0.0,
+        };
+        if v > tol {
+            violated.push((v, k));
+        }
+    }
+    if violated.is_empty() {
+        sc.violated = violated;
+        return Some(0);
+    }
+    violated.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    // Union–find over the trees: an edge closing a cycle waits for the next round.
+    sc.dsu.clear();
+    sc.dsu.extend(0..sc.roots.len());
+    let mut added = 0;
+    for &(_, k) in &violated {
+        if net.is_joint(k) {
+            continue;
+        }
+        let (a, b) = net.ends[k];
+        let (ca, cb) = (
+            joint::find(&mut sc.dsu, sc.comp[a]),
+            joint::find(&mut sc.dsu, sc.comp[b]),
+        );
+        if ca != cb {
+            sc.dsu[cb] = ca;
+            net.state[k] = RouteState::Basic;
+            added += 1;
+        }
+    }
+    if added == 0
+        && let Some(&(_, k)) = violated.iter().find(|&&(_, k)| net.is_joint(k))
+    {
+        net.state[k] = RouteState::Basic;
+        added = 1;
+    }
+    sc.violated = violated;
+    (added > 0).then_some(added)
+}
+
+/// Passes over the edges [`price_start`] makes to raise prices before it gives up.
+const PRICE_START_PASSES: usize = 64;
+
+/// A warm start from the last solve's prices (`net.prices`), for when the repaired working
+/// set fails (an edge inside a tree has become worth using, as when a quota's multiplier
+/// falls and a route it covers is cheap again). Uncapacitated edges whose gap now exceeds
+/// their wedge are the only way those prices can be infeasible; their tails' prices are
+/// raised until it no longer does (a longest-path pass over the edges, gains ≤ 1 and
+/// wedges ≥ 0 around any cycle, so it ends unless a licence made a wedge negative; then
+/// the cold start). Each edge then takes the state its gap says (idle below its wedge,
+/// saturated above it, its last state at it), a subset of the last working set stays
+/// basic, and `sc.p` holds the start; `sc.p_feasible` says whether one was found.
+fn price_start(
+    net: &mut Net,
+    wedge: &[f64],
+    cap: &[f64],
+    tol: f64,
+    sc: &mut Scratch,
+    stats: &mut FastStats,
+) {
+    sc.p_feasible = false;
+    sc.p.copy_from_slice(&net.prices);
+    let m = net.edges.len();
+    let mut feasible = false;
+    for _ in 0..PRICE_START_PASSES {
+        let mut raised = false;
+        for k in 0..m {
+            if cap[k].is_finite() {
+                continue;
+            }
+            let excess = edge_gap(net, k, &sc.p) - wedge[k];
+            if excess > tol {
+                let (a, _) = net.ends[k];
+                sc.p[a] += excess / net.gain[k];
+                raised = true;
+            }
+        }
+        if !raised {
+            feasible = true;
+            break;
+        }
+    }
+    if !feasible {
+        return;
+    }
+    for (k, &w) in wedge.iter().enumerate().take(m) {
+        let gap = edge_gap(net, k, &sc.p);
+        let state = if gap < w - tol {
+            RouteState::Zero
+        } else if gap > w + tol {
+            // Only capacitated edges get here (the passes above).
+            RouteState::Upper
+        } else {
+            net.state[k]
+        };
+        if state != net.state[k] {
+            net.state[k] = state;
+            stats.pivots += 1;
+        }
+    }
+    sc.p_feasible = true;
 }
 
 /// Whether the working-set minimiser is a feasible start for the current wedges.

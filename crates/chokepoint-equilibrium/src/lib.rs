@@ -34,4 +34,6 @@ pub use model::{
     DemandStep, ExportShare, FixedDemand, Market, ModelError, Process, Quota, Route, SupplyStep,
 };
 pub use reference::{ReferenceOptions, solve_reference};
-pub use solution::{ConstraintReport, Solution, SolveStatus, SolverPath, Welfare, check, welfare};
+pub use solution::{
+    ConstraintReport, Solution, SolveStatus, SolverPath, Welfare, check, node_balance, welfare,
+};

@@ -293,6 +293,34 @@ pub fn welfare(market: &Market, sol: &Solution) -> Welfare {
     w
 }
 
+/// What is left over at each node (indexed as [`Market::node`]) in `sol`: supply, arrivals
+/// and plant output less demand (priced and fixed), departures and plant inputs. Zero at an
+/// equilibrium; [`check`] scales it by the market's largest quantity, a caller comparing
+/// goods of very different magnitudes can scale it per good.
+pub fn node_balance(market: &Market, sol: &Solution) -> Vec<f64> {
+    let mut net = vec![0.0; market.nodes()];
+    for (s, q) in market.supply.iter().zip(&sol.supply) {
+        net[market.node(s.region, s.good)] += q;
+    }
+    for (d, q) in market.demand.iter().zip(&sol.demand) {
+        net[market.node(d.region, d.good)] -= q;
+    }
+    for d in &market.fixed_demand {
+        net[market.node(d.region, d.good)] -= d.quantity;
+    }
+    for (r, x) in market.routes.iter().zip(&sol.flows) {
+        net[market.node(r.from, r.good)] -= x;
+        net[market.node(r.to, r.good)] += x;
+    }
+    for (p, y) in market.processes.iter().zip(&sol.activity) {
+        net[market.node(p.region, p.output)] += y;
+        for &(g, c) in &p.inputs {
+            net[market.node(p.region, g)] -= c * y;
+        }
+    }
+    net
+}
+
 /// Checks mass balance at every node and complementarity on every route and step; returns the
 /// largest violation, scaled by the market's magnitudes (0 = exact).
 ///
@@ -321,28 +349,7 @@ pub fn check(market: &Market, sol: &Solution) -> f64 {
     let mut worst = 0.0_f64;
     let mut note = |v: f64| worst = worst.max(v);
 
-    // Balance.
-    let mut net = vec![0.0; market.nodes()];
-    for (s, q) in market.supply.iter().zip(&sol.supply) {
-        net[market.node(s.region, s.good)] += q;
-    }
-    for (d, q) in market.demand.iter().zip(&sol.demand) {
-        net[market.node(d.region, d.good)] -= q;
-    }
-    for d in &market.fixed_demand {
-        net[market.node(d.region, d.good)] -= d.quantity;
-    }
-    for (r, x) in market.routes.iter().zip(&sol.flows) {
-        net[market.node(r.from, r.good)] -= x;
-        net[market.node(r.to, r.good)] += x;
-    }
-    for (p, y) in market.processes.iter().zip(&sol.activity) {
-        net[market.node(p.region, p.output)] += y;
-        for &(g, c) in &p.inputs {
-            net[market.node(p.region, g)] -= c * y;
-        }
-    }
-    for v in &net {
+    for v in &node_balance(market, sol) {
         note(v.abs() / qty_scale);
     }
 

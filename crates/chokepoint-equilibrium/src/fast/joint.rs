@@ -43,7 +43,10 @@
 //! the reference path). Trees joined through joint edges form a *cluster*; clusters are
 //! solved one at a time.
 
-use super::{Event, Limits, Net, Scratch, record_fill, refill, set_level, tree_events, tree_sweep};
+use super::{
+    Event, Limits, Net, RouteState, Scratch, record_fill, refill, set_level, tree_events,
+    tree_sweep,
+};
 
 /// Newton steps allowed per cluster. Piecewise-quadratic problems end in a few once the
 /// pieces are identified; a cluster that needs more gets an approximate minimiser.
@@ -201,7 +204,7 @@ pub(super) fn solve_clusters(
 }
 
 /// Root of `c` in a union–find forest (with path halving).
-fn find(dsu: &mut [usize], mut c: usize) -> usize {
+pub(super) fn find(dsu: &mut [usize], mut c: usize) -> usize {
     while dsu[c] != c {
         dsu[c] = dsu[dsu[c]];
         c = dsu[c];
@@ -225,7 +228,7 @@ impl Cluster {
     ) -> Result<bool, &'static str> {
         self.load(net, wedge, shift, lim, sc);
         if !self.independent() {
-            return Err("processes with several inputs: dependent level equations");
+            self.drop_dependent(net, lim, sc)?;
         }
         // Start from the activities of the last solve.
         self.x.clear();
@@ -468,6 +471,67 @@ impl Cluster {
         refill(&mut self.work_rhs, q, 0.0);
         gauss_jordan(&mut self.work, &mut self.work_rhs, q, m, &mut self.pivots);
         self.pivots.len() == q
+    }
+
+    /// Takes out of the working set the joint edges whose equations follow from the others'
+    /// (B without full row rank: a plant parallel to another one of the same recipe and cost
+    /// once their trees merge, or several edges joining at once on a warm start), keeping
+    /// those that ran most in the last solve: a redundant equation still holds at the
+    /// solution with its edge idle. Equations that contradict each other (the working set
+    /// has no point at all) are an error: the active set never makes them.
+    fn drop_dependent(
+        &mut self,
+        net: &mut Net,
+        lim: &Limits,
+        sc: &mut Scratch,
+    ) -> Result<(), &'static str> {
+        let (q, m) = (self.joints.len(), self.comps.len());
+        self.work.clone_from(&self.b);
+        self.work_rhs.clone_from(&self.rhs);
+        gauss_jordan(&mut self.work, &mut self.work_rhs, q, m, &mut self.pivots);
+        let size = self.rhs.iter().fold(0.0_f64, |a, v| a.max(v.abs()));
+        let rank = self.pivots.len();
+        if self.work_rhs[rank..]
+            .iter()
+            .any(|v| v.abs() > 10.0 * lim.tol_p + ROUNDING * size)
+        {
+            return Err("processes with several inputs: contradictory level equations");
+        }
+        // Columns of Bᵀ (rows of B) by the last activity, largest first: Gauss–Jordan picks
+        // its pivot columns greedily, and those are the equations kept.
+        let mut by_activity: Vec<usize> = (0..q).collect();
+        by_activity
+            .sort_by(|&a, &b| net.joint_x[self.joints[b]].total_cmp(&net.joint_x[self.joints[a]]));
+        refill(&mut self.work, m * q, 0.0);
+        for (col, &h) in by_activity.iter().enumerate() {
+            for j in 0..m {
+                self.work[j * q + col] = self.b[h * m + j];
+            }
+        }
+        refill(&mut self.work_rhs, m, 0.0);
+        gauss_jordan(&mut self.work, &mut self.work_rhs, m, q, &mut self.pivots);
+        let mut kept = vec![false; q];
+        for &col in &self.pivots {
+            kept[by_activity[col]] = true;
+        }
+        let mut to = 0;
+        for (h, &keep) in kept.iter().enumerate() {
+            if keep {
+                self.b.copy_within(h * m..(h + 1) * m, to * m);
+                self.rhs[to] = self.rhs[h];
+                self.joints[to] = self.joints[h];
+                to += 1;
+            } else {
+                let k = self.joints[h];
+                net.state[k] = RouteState::Zero;
+                net.joint_x[k] = 0.0;
+                sc.flows[k] = 0.0;
+            }
+        }
+        self.joints.truncate(to);
+        self.rhs.truncate(to);
+        self.b.truncate(to * m);
+        Ok(())
     }
 
     /// Weighted excess the joint edges bring to tree j at activities `trial`.
