@@ -47,8 +47,16 @@ use crate::solution::{Solution, SolveStatus, SolverPath, check, welfare};
 pub struct FastOptions {
     /// Relative tolerance on prices and quantities.
     pub tolerance: f64,
-    /// Active-set steps allowed per network solve, per route and node.
+    /// Active-set steps allowed per network solve, per route and node (plus
+    /// `degenerate_steps`: small markets need a few times their size), at most `max_steps`.
     pub steps_per_element: usize,
+    /// Active-set steps allowed per network solve, whatever its size: each step is a pass
+    /// over every edge, and a cold start of the world model takes about 2,000.
+    pub max_steps: usize,
+    /// Steps in a row that do not move the prices (an edge joins or leaves the working set
+    /// at the current point) before a network solve gives up: the active set can cycle
+    /// among degenerate working sets, and each step is a pass over every edge.
+    pub degenerate_steps: usize,
     /// Outer sweeps over quotas and share caps.
     pub max_outer: usize,
     /// Market clearings the multiplier search may spend per quota and share cap before the
@@ -57,6 +65,9 @@ pub struct FastOptions {
     /// circle for tens of thousands of clearings where the reference path takes under a
     /// second.
     pub clearings_per_multiplier: usize,
+    /// At most this many clearings in all per multiplier search, however many multipliers
+    /// (each clearing of a large market costs a fraction of a reference solve).
+    pub max_clearings: usize,
     /// Largest scaled violation of [`check`] accepted as optimal.
     pub check_tolerance: f64,
 }
@@ -65,9 +76,12 @@ impl Default for FastOptions {
     fn default() -> Self {
         Self {
             tolerance: 1e-11,
-            steps_per_element: 20,
+            steps_per_element: 2,
+            degenerate_steps: 1000,
+            max_steps: 6000,
             max_outer: 200,
-            clearings_per_multiplier: 150,
+            clearings_per_multiplier: 60,
+            max_clearings: 120,
             check_tolerance: 1e-7,
         }
     }
@@ -288,7 +302,7 @@ pub struct FastSolver {
 /// its processes has (which makes its edges).
 #[derive(Debug, Clone, PartialEq)]
 struct Shape {
-    sizes: [usize; 8],
+    sizes: [usize; 6],
     inputs: Vec<usize>,
 }
 
@@ -300,15 +314,15 @@ impl Shape {
         }
     }
 
-    fn sizes(m: &Market) -> [usize; 8] {
+    /// Quotas and share caps are not part of the shape: they only add multipliers to route
+    /// wedges, and a solver keeps its warm start when a scenario adds or drops one.
+    fn sizes(m: &Market) -> [usize; 6] {
         [
             m.regions.len(),
             m.goods.len(),
             m.supply.len(),
             m.demand.len(),
             m.routes.len(),
-            m.quotas.len(),
-            m.export_shares.len(),
             m.processes.len(),
         ]
     }
@@ -436,18 +450,88 @@ impl FastSolver {
         if market.validate().is_err() {
             return self.fallback(market, "invalid market");
         }
+        if self.quota_lambda.len() != market.quotas.len()
+            || self.share_lambda.len() != market.export_shares.len()
+        {
+            // Other coupling constraints: their multipliers start from 0.
+            self.quota_lambda = vec![0.0; market.quotas.len()];
+            self.share_lambda = vec![0.0; market.export_shares.len()];
+            self.jumps = vec![None; market.quotas.len() + market.export_shares.len()];
+        }
         self.scale = Scale::of(market, &mut self.good_qty);
         self.load(market);
         self.gave_up = None;
         self.pivots_at_start = self.stats.pivots;
-        self.clearings_left = self.options.clearings_per_multiplier
-            * (market.quotas.len() + market.export_shares.len());
+        self.clearings_left = (self.options.clearings_per_multiplier
+            * (market.quotas.len() + market.export_shares.len()))
+        .min(self.options.max_clearings);
         match self.solve_outer(market) {
             Some(sol) => sol,
             None => {
                 let why = self.gave_up.unwrap_or("multiplier search did not converge");
                 self.fallback(market, why)
             }
+        }
+    }
+
+    /// Warm-starts the next solve from `sol`, a solution of a market of this shape (another
+    /// run's same quarter, say: a scenario starting from its baseline, a risk draw from the
+    /// scenario's expected run). Its prices become the start; routes and plants running
+    /// strictly inside their bounds form the working set (as far as they form a forest: one
+    /// closing a cycle stays out), those at capacity start saturated. Far cheaper than a
+    /// cold start, which builds the working set edge by edge (thousands of steps on the world
+    /// model). Quota and share multipliers start from `sol`'s shadow prices. A solution of
+    /// another shape, or not optimal, is ignored.
+    pub fn warm_from(&mut self, market: &Market, sol: &Solution) {
+        if !self.shape.fits(market)
+            || sol.status != SolveStatus::Optimal
+            || sol.prices.len() != market.nodes()
+            || sol.flows.len() != market.routes.len()
+            || sol.activity.len() != market.processes.len()
+            || sol.prices.iter().any(|p| !p.is_finite())
+        {
+            return;
+        }
+        self.scale = Scale::of(market, &mut self.good_qty);
+        self.load(market);
+        if sol.quota_shadow.len() == market.quotas.len() {
+            self.quota_lambda.clone_from(&sol.quota_shadow);
+        }
+        if sol.share_shadow.len() == market.export_shares.len() {
+            self.share_lambda.clone_from(&sol.share_shadow);
+        }
+        self.jumps = vec![None; market.quotas.len() + market.export_shares.len()];
+        for net in &mut self.nets {
+            let n = net.prices.len();
+            let mut dsu: Vec<usize> = (0..n).collect();
+            for k in 0..net.edges.len() {
+                let x = match net.edges[k] {
+                    EdgeKind::Route(r) => sol.flows[r],
+                    EdgeKind::Process(i) => sol.activity[i],
+                };
+                let (cap, tol) = (net.cap[k], net.tol_x[k]);
+                net.joint_x[k] = x.max(0.0);
+                net.state[k] = if x <= tol {
+                    RouteState::Zero
+                } else if x >= cap - tol {
+                    RouteState::Upper
+                } else if net.is_joint(k) {
+                    // An equation between trees, not a tree edge: dependent ones are dropped
+                    // when the working set is solved.
+                    RouteState::Basic
+                } else {
+                    let (a, b) = net.ends[k];
+                    let (ra, rb) = (joint::find(&mut dsu, a), joint::find(&mut dsu, b));
+                    if ra == rb {
+                        RouteState::Zero
+                    } else {
+                        dsu[rb] = ra;
+                        RouteState::Basic
+                    }
+                };
+            }
+            net.prices.copy_from_slice(&sol.prices);
+            net.warm = true;
         }
     }
 
@@ -462,6 +546,8 @@ impl FastSolver {
             Err(_) => Solution::failed(market, SolveStatus::NotConverged, 0),
         };
         sol.solver = SolverPath::ReferenceFallback;
+        // The next solve starts from this one (prices, working set, multipliers).
+        self.warm_from(market, &sol);
         sol
     }
 
@@ -1178,7 +1264,9 @@ fn active_set(
         }
     }
 
-    let limit = options.steps_per_element * (n + m) + 50;
+    let limit =
+        (options.steps_per_element * (n + m) + options.degenerate_steps).min(options.max_steps);
+    let mut degenerate = 0usize;
     // A warm start has just computed the minimiser of its working set.
     let mut fresh = started && !warm_prices;
     // The edge the last step took out of the working set, and edges not to take out again
@@ -1228,6 +1316,16 @@ fn active_set(
         }
         for k in net.first_joint..m {
             consider(k, edge_gap(net, k, &sc.p), edge_gap(net, k, &sc.pstar));
+        }
+        if blocking.is_some_and(|_| t_block == 0.0) || blocking.is_none() {
+            degenerate += usize::from(blocking.is_some());
+        } else {
+            degenerate = 0;
+        }
+        if degenerate > options.degenerate_steps {
+            net.warm = false;
+            sc.why = "active set cycling among degenerate working sets";
+            return NetOutcome::GaveUp;
         }
         if let Some(k) = blocking {
             if last_out == Some(k) && t_block == 0.0 && sc.approximate {

@@ -15,7 +15,8 @@
 use serde::Serialize;
 
 use chokepoint_equilibrium::{
-    DemandStep, FastOptions, FastSolver, Market, SolveStatus, SolverPath, SupplyStep, calibrate,
+    DemandStep, FastOptions, FastSolver, Market, Solution, SolveStatus, SolverPath, SupplyStep,
+    calibrate,
 };
 
 use crate::dataset::Dataset;
@@ -153,6 +154,10 @@ pub struct Baseline {
     /// Node prices of every quarter (empty where it did not clear).
     #[serde(skip)]
     pub quarter_prices: Vec<Vec<f64>>,
+    /// Plant activities of every quarter (empty where it did not clear): with the flows and
+    /// prices, a warm start for runs over the same quarters.
+    #[serde(skip)]
+    pub quarter_activity: Vec<Vec<f64>>,
     /// (from region, to region, good) of every route, in the order of `quarter_flows`.
     #[serde(skip)]
     pub routes: Vec<(String, String, String)>,
@@ -692,16 +697,34 @@ fn check_scenario_name(ds: &Dataset, scenario: &str) -> Result<(), BaselineError
     }
 }
 
-/// The market's structure as the fast solver keys it: a change needs a new solver.
-fn structure(m: &Market) -> [usize; 6] {
+/// The market's structure as the fast solver keys it: a change needs a new solver (quotas
+/// and share caps come and go without one).
+fn structure(m: &Market) -> [usize; 4] {
     [
         m.supply.len(),
         m.demand.len(),
         m.routes.len(),
         m.processes.len(),
-        m.quotas.len(),
-        m.export_shares.len(),
     ]
+}
+
+/// The baseline's solution of quarter `k` of a market shaped like `market`, to warm-start a
+/// run over the same quarters; `None` when it has none.
+fn baseline_solution(b: &Baseline, k: usize, market: &Market) -> Option<Solution> {
+    let flows = b.quarter_flows.get(k)?;
+    let prices = b.quarter_prices.get(k)?;
+    let activity = b.quarter_activity.get(k)?;
+    if flows.len() != market.routes.len()
+        || prices.len() != market.nodes()
+        || activity.len() != market.processes.len()
+    {
+        return None;
+    }
+    let mut sol = Solution::failed(market, SolveStatus::Optimal, 0);
+    sol.flows.clone_from(flows);
+    sol.prices.clone_from(prices);
+    sol.activity.clone_from(activity);
+    Some(sol)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -750,12 +773,13 @@ fn simulate(
         .collect::<Result<_, _>>()?;
     let mut stock: Vec<f64> = ds.stockpiles.iter().map(|sp| sp.initial).collect();
     // One solver for every quarter: each clearing starts from the previous one's working set.
-    let mut solver: Option<(FastSolver, [usize; 6])> = None;
+    let mut solver: Option<(FastSolver, [usize; 4])> = None;
     let mut states: Vec<crate::scenario::events::EventState> =
         events.iter().map(|e| e.kind.initial_state()).collect();
     let mut quarter_index = 0usize;
     let total_quarters = usize::try_from(options.to_year - base_year).unwrap_or(0) * 4;
     let mut quarter_flows = Vec::new();
+    let mut quarter_activity = Vec::new();
     let mut quarter_prices = Vec::new();
     for year in base_year + 1..=options.to_year {
         for q in 1..=4 {
@@ -812,8 +836,14 @@ fn simulate(
             if solver.as_ref().is_some_and(|(_, s)| *s != shape) {
                 solver = None;
             }
-            let (fast, _) = solver
-                .get_or_insert_with(|| (FastSolver::new(&market, FastOptions::default()), shape));
+            let (fast, _) = solver.get_or_insert_with(|| {
+                let mut fast = FastSolver::new(&market, FastOptions::default());
+                // A run beside a baseline starts from the baseline's same quarter.
+                if let Some(b) = baseline.and_then(|b| baseline_solution(b, k, &market)) {
+                    fast.warm_from(&market, &b);
+                }
+                (fast, shape)
+            });
             let invalid = market.validate().err().map(|errors| {
                 let first: Vec<String> = errors.iter().take(3).map(|e| format!("{e:?}")).collect();
                 format!("invalid market: {}", first.join("; "))
@@ -825,9 +855,11 @@ fn simulate(
             if sol.status == SolveStatus::Optimal {
                 quarter_flows.push(sol.flows.clone());
                 quarter_prices.push(sol.prices.clone());
+                quarter_activity.push(sol.activity.clone());
             } else {
                 quarter_flows.push(Vec::new());
                 quarter_prices.push(Vec::new());
+                quarter_activity.push(Vec::new());
             }
             periods.push(PeriodStatus {
                 period: period.clone(),
@@ -929,6 +961,7 @@ fn simulate(
         notes: m.notes.clone(),
         quarter_flows,
         quarter_prices,
+        quarter_activity,
         routes: m
             .market
             .routes
