@@ -17,6 +17,7 @@ pub mod audit;
 pub mod dataset;
 pub mod diagnostic;
 pub mod metrics;
+pub mod risk;
 pub mod scenario;
 pub mod world;
 

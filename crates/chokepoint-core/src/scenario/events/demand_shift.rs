@@ -35,6 +35,12 @@ pub struct DemandShift {
 }
 
 impl DemandShift {
+    /// Scales the shift (factor − 1) by `f` (a risk draw's magnitude).
+    pub(crate) fn scale(&mut self, f: f64) {
+        let factor = *self.factor.get_ref();
+        *self.factor.get_mut() = (1.0 + (factor - 1.0) * f).max(0.0);
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.good_ids = r.goods(&self.goods);
         self.regions = if self.places.is_empty() {

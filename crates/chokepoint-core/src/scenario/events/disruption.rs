@@ -32,6 +32,16 @@ pub struct Disruption {
 }
 
 impl Disruption {
+    /// Scales the loss by `f` (a risk draw's magnitude), a share at most 1.
+    pub(crate) fn scale(&mut self, f: f64) {
+        if let Some(s) = &mut self.share {
+            *s.get_mut() = (*s.get_ref() * f).clamp(0.0, 1.0);
+        }
+        if let Some(l) = &mut self.loss_per_year {
+            *l.get_mut() *= f;
+        }
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.regions = r.place(&self.place);
         self.good_ids = r.goods(&self.goods);

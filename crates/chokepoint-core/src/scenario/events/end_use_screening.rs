@@ -43,6 +43,11 @@ pub struct EndUseScreening {
 }
 
 impl EndUseScreening {
+    /// Scales the denial probability by `f` (a risk draw's magnitude), at most 1.
+    pub(crate) fn scale(&mut self, f: f64) {
+        self.denial = (self.denial * f).clamp(0.0, 1.0);
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.from = r.place(&self.origin);
         self.to = r.places(&self.destinations);

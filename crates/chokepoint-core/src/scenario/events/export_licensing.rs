@@ -74,6 +74,14 @@ impl Terms {
 }
 
 impl ExportLicensing {
+    /// Scales what licensing withholds (1 − licensed share) by `f` (a risk draw's
+    /// magnitude).
+    pub(crate) fn scale(&mut self, f: f64) {
+        for t in &mut self.resolved {
+            t.share = (1.0 - (1.0 - t.share) * f).clamp(0.0, 1.0);
+        }
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.from = r.place(&self.origin);
         self.good_ids = r.goods(&self.goods);

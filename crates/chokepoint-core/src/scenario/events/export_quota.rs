@@ -41,6 +41,11 @@ pub struct ExportQuota {
 }
 
 impl ExportQuota {
+    /// Scales the limit by `f` (a risk draw's magnitude).
+    pub(crate) fn scale(&mut self, f: f64) {
+        self.per_year *= f;
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.origin_regions = r.place(&self.origin);
         self.good_ids = r.goods(&self.goods);

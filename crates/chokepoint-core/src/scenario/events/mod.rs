@@ -174,6 +174,22 @@ impl EventKind {
         }]
     }
 
+    /// Scales the event's own figure by `f` (a risk draw's magnitude, see
+    /// `uncertainty.magnitude`); `false` for kinds without one figure to scale (bans,
+    /// projects, stockpiles, price supports, coalitions), which a risk run reports.
+    pub fn scale(&mut self, f: f64) -> bool {
+        match self {
+            EventKind::Disruption(e) => e.scale(f),
+            EventKind::DemandShift(e) => e.scale(f),
+            EventKind::Tariff(e) => e.scale(f),
+            EventKind::ExportQuota(e) => e.scale(f),
+            EventKind::EndUseScreening(e) => e.scale(f),
+            EventKind::ExportLicensing(e) => e.scale(f),
+            _ => return false,
+        }
+        true
+    }
+
     /// Resolves names against the world, recording problems.
     pub(crate) fn resolve(&mut self, w: &World, p: &mut Problems<'_>) {
         let mut r = Resolver { w, p };

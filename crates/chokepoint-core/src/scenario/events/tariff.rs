@@ -49,6 +49,11 @@ pub struct Tariff {
 }
 
 impl Tariff {
+    /// Scales the rate by `f` (a risk draw's magnitude).
+    pub(crate) fn scale(&mut self, f: f64) {
+        *self.rate.get_mut() *= f;
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.to = r.place(&self.importer);
         self.from = if self.origins.is_empty() {

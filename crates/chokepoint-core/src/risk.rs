@@ -1,0 +1,556 @@
+//! Risk: Monte Carlo over a scenario's uncertain events.
+//!
+//! A draw is one version of the scenario: each event happens with its `probability`, starts
+//! anywhere in its `uncertainty.start` range, lasts anywhere in its `uncertainty.duration`
+//! range, and acts with a magnitude anywhere in `uncertainty.magnitude` (a multiple of its own
+//! figure), all uniform. Draw `i` takes its numbers from its own stream (ChaCha8 seeded with
+//! the scenario's seed, stream `i`), so a draw's outcome does not depend on which thread or
+//! shard runs it, and a single draw can be replayed alone ([`run_draw`]).
+//!
+//! Each draw runs the world model quarter by quarter beside the scenario's baseline; what it
+//! records per region × sector × good × year is the shortfall it adds to the baseline's
+//! (demand at base-year prices less consumption, summed over the year's quarters) and per
+//! region × good × year the mean price. [`aggregate`] turns the draws into quantiles (P5, P50,
+//! P95), the expected shortfall and the probability that it exceeds a threshold, and finds
+//! the events that drive the tail. Partial results of shards ([`DrawResult`] rows, written as
+//! CSV by the CLI) merge into exactly the result of the whole run: aggregation sorts the draws
+//! by index first.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::Dataset;
+use crate::scenario::{Event, Scenario, time::parse_date};
+use crate::world::baseline::WorldModel;
+use crate::world::{Baseline, BaselineError};
+
+/// What one event did in one draw.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrawnEvent {
+    /// Event id.
+    pub event: String,
+    /// Whether it happened.
+    pub happened: bool,
+    /// Start (decimal year).
+    pub start: f64,
+    /// End (decimal year), if any.
+    pub end: Option<f64>,
+    /// Magnitude (multiple of the event's own figure; 1 without a range).
+    pub magnitude: f64,
+}
+
+/// One draw's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawResult {
+    /// Draw index (0-based).
+    pub draw: u64,
+    /// What each event did.
+    pub events: Vec<DrawnEvent>,
+    /// `ok`, or why the draw failed (a quarter not cleared, an error): failed draws carry no
+    /// values and are left out of the quantiles.
+    pub status: String,
+    /// Shortfall added to the baseline's, per key of [`RiskKeys::shortfall`].
+    pub shortfall: Vec<f64>,
+    /// Mean price per key of [`RiskKeys::price`] (NaN where the draw has none).
+    pub price: Vec<f64>,
+}
+
+/// The rows a risk run reports on, fixed by the baseline.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RiskKeys {
+    /// (region, sector, good, year) of every shortfall value.
+    pub shortfall: Vec<(String, String, String, i32)>,
+    /// (region, good, year) of every price value.
+    pub price: Vec<(String, String, i32)>,
+}
+
+/// Draws the events of draw `index`: the events that happen, with their drawn start, end and
+/// magnitude applied, and a record of every event's draw.
+pub fn draw_events(scenario: &Scenario, seed: u64, index: u64) -> (Vec<Event>, Vec<DrawnEvent>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(index);
+    let mut events = Vec::new();
+    let mut record = Vec::new();
+    for e in &scenario.events {
+        // Always four numbers per event, so that streams stay aligned whatever happens.
+        let (u_happen, u_start, u_duration, u_magnitude): (f64, f64, f64, f64) =
+            (rng.random(), rng.random(), rng.random(), rng.random());
+        let happened = u_happen < e.probability;
+        let u = &e.uncertainty;
+        let start = match &u.start {
+            Some([a, b]) => match (parse_date(a), parse_date(b)) {
+                (Ok(a), Ok(b)) => a + u_start * (b - a),
+                _ => e.start,
+            },
+            None => e.start,
+        };
+        let end = match u.duration {
+            Some([a, b]) => Some(start + a + u_duration * (b - a)),
+            None => e.end.map(|end| end + (start - e.start)),
+        };
+        let magnitude = u.magnitude.map_or(1.0, |[a, b]| a + u_magnitude * (b - a));
+        record.push(DrawnEvent {
+            event: e.id.clone(),
+            happened,
+            start,
+            end,
+            magnitude,
+        });
+        if happened {
+            let mut d = e.clone();
+            d.start = start;
+            d.end = end;
+            if magnitude != 1.0 {
+                d.kind.scale(magnitude);
+            }
+            events.push(d);
+        }
+    }
+    (events, record)
+}
+
+/// Events whose `uncertainty.magnitude` a risk run cannot draw (kinds without one figure to
+/// scale): the run reports them and uses their own figure.
+pub fn unscaled_magnitudes(scenario: &Scenario) -> Vec<String> {
+    scenario
+        .events
+        .iter()
+        .filter(|e| e.uncertainty.magnitude.is_some() && !e.kind.clone().scale(1.0))
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+/// The keys of a risk run over `baseline`.
+pub fn keys(baseline: &Baseline) -> RiskKeys {
+    let mut shortfall = std::collections::BTreeSet::new();
+    for r in &baseline.sector_rows {
+        shortfall.insert((
+            r.region.clone(),
+            r.sector.clone(),
+            r.good.clone(),
+            year_of(&r.period),
+        ));
+    }
+    let mut price = std::collections::BTreeSet::new();
+    for r in &baseline.rows {
+        price.insert((r.region.clone(), r.good.clone(), year_of(&r.period)));
+    }
+    RiskKeys {
+        shortfall: shortfall.into_iter().collect(),
+        price: price.into_iter().collect(),
+    }
+}
+
+fn year_of(period: &str) -> i32 {
+    period
+        .get(..4)
+        .and_then(|y| y.parse().ok())
+        .unwrap_or_default()
+}
+
+/// Per key: the run's yearly shortfall sums and mean prices.
+fn yearly(
+    run: &Baseline,
+    keys: &RiskKeys,
+    index: &KeyIndex,
+) -> Result<(Vec<f64>, Vec<f64>), String> {
+    let mut shortfall = vec![0.0; keys.shortfall.len()];
+    for r in &run.sector_rows {
+        let k = (r.region.as_str(), r.sector.as_str(), r.good.as_str());
+        if let Some(&i) = index.shortfall.get(&(k, year_of(&r.period))) {
+            shortfall[i] += r.shortfall;
+        }
+    }
+    let mut price = vec![0.0; keys.price.len()];
+    let mut count = vec![0u32; keys.price.len()];
+    for r in &run.rows {
+        if let (Some(p), Some(&i)) = (
+            r.price,
+            index
+                .price
+                .get(&((r.region.as_str(), r.good.as_str()), year_of(&r.period))),
+        ) {
+            price[i] += p;
+            count[i] += 1;
+        }
+    }
+    for (p, c) in price.iter_mut().zip(&count) {
+        *p = if *c > 0 { *p / f64::from(*c) } else { f64::NAN };
+    }
+    if let Some(p) = run
+        .periods
+        .iter()
+        .find(|p| p.status != chokepoint_equilibrium::SolveStatus::Optimal)
+    {
+        return Err(format!("{}: {:?}", p.period, p.status));
+    }
+    Ok((shortfall, price))
+}
+
+type ShortfallKey<'a> = ((&'a str, &'a str, &'a str), i32);
+type PriceKey<'a> = ((&'a str, &'a str), i32);
+
+struct KeyIndex<'a> {
+    shortfall: std::collections::HashMap<ShortfallKey<'a>, usize>,
+    price: std::collections::HashMap<PriceKey<'a>, usize>,
+}
+
+impl<'a> KeyIndex<'a> {
+    fn of(keys: &'a RiskKeys) -> Self {
+        KeyIndex {
+            shortfall: keys
+                .shortfall
+                .iter()
+                .enumerate()
+                .map(|(i, (r, s, g, y))| (((r.as_str(), s.as_str(), g.as_str()), *y), i))
+                .collect(),
+            price: keys
+                .price
+                .iter()
+                .enumerate()
+                .map(|(i, (r, g, y))| (((r.as_str(), g.as_str()), *y), i))
+                .collect(),
+        }
+    }
+}
+
+/// A prepared risk run: the world model, the scenario, its baseline and what it reports on.
+pub struct RiskRun<'a> {
+    ds: &'a Dataset,
+    model: &'a WorldModel,
+    scenario: &'a Scenario,
+    /// The scenario's baseline (no events).
+    pub baseline: Baseline,
+    /// The rows reported on.
+    pub keys: RiskKeys,
+    base_shortfall: Vec<f64>,
+    /// Seed of the draws.
+    pub seed: u64,
+}
+
+impl<'a> RiskRun<'a> {
+    /// Runs the baseline the draws are compared with.
+    pub fn new(
+        ds: &'a Dataset,
+        model: &'a WorldModel,
+        scenario: &'a Scenario,
+        seed: u64,
+    ) -> Result<Self, BaselineError> {
+        let baseline = model.run(ds, scenario.header.to, &[], None)?;
+        let keys = keys(&baseline);
+        let index = KeyIndex::of(&keys);
+        let (base_shortfall, _) = yearly(&baseline, &keys, &index)
+            .map_err(|e| BaselineError::Options(format!("baseline does not clear: {e}")))?;
+        Ok(RiskRun {
+            ds,
+            model,
+            scenario,
+            baseline,
+            keys,
+            base_shortfall,
+            seed,
+        })
+    }
+
+    /// Runs draw `index` alone (the same numbers whichever thread or shard runs it).
+    pub fn run_draw(&self, index: u64) -> DrawResult {
+        let (events, record) = draw_events(self.scenario, self.seed, index);
+        let failed = |status: String| DrawResult {
+            draw: index,
+            events: record.clone(),
+            status,
+            shortfall: Vec::new(),
+            price: Vec::new(),
+        };
+        let run = match self.model.run(
+            self.ds,
+            self.scenario.header.to,
+            &events,
+            Some(&self.baseline),
+        ) {
+            Ok(run) => run,
+            Err(e) => return failed(e.to_string()),
+        };
+        let key_index = KeyIndex::of(&self.keys);
+        match yearly(&run, &self.keys, &key_index) {
+            Ok((mut shortfall, price)) => {
+                for (s, b) in shortfall.iter_mut().zip(&self.base_shortfall) {
+                    *s = (*s - b).max(0.0);
+                }
+                DrawResult {
+                    draw: index,
+                    events: record,
+                    status: "ok".into(),
+                    shortfall,
+                    price,
+                }
+            }
+            Err(e) => failed(format!("not cleared: {e}")),
+        }
+    }
+
+    /// Runs `draws` (indices) on `threads` threads, calling `progress(done)` after each; the
+    /// results come back in the order of `draws` whatever the threads did.
+    pub fn run_draws(
+        &self,
+        draws: &[u64],
+        threads: usize,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Vec<DrawResult> {
+        let threads = threads.clamp(1, draws.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let mut out: Vec<Option<DrawResult>> = vec![None; draws.len()];
+        let results = std::sync::Mutex::new(&mut out);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= draws.len() {
+                            break;
+                        }
+                        let r = self.run_draw(draws[i]);
+                        if let Ok(mut res) = results.lock() {
+                            res[i] = Some(r);
+                        }
+                        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                    }
+                });
+            }
+        });
+        out.into_iter().flatten().collect()
+    }
+}
+
+/// The draws of shard `i` of `n` (0-based): every n-th draw from `i`.
+pub fn shard_draws(total: u64, shard: Option<(u64, u64)>) -> Vec<u64> {
+    match shard {
+        Some((i, n)) => (0..total).filter(|d| d % n == i).collect(),
+        None => (0..total).collect(),
+    }
+}
+
+/// Quantiles and tail probability of one row over the draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    /// 5th percentile.
+    pub p5: f64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Share of draws above the threshold.
+    pub p_exceed: f64,
+}
+
+/// One region × sector × good × year: the added shortfall over the draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShortfallRow {
+    /// Model region.
+    pub region: String,
+    /// End-use sector (`total` for goods without sectors).
+    pub sector: String,
+    /// Good.
+    pub good: String,
+    /// Year.
+    pub year: i32,
+    /// Over the draws (units per year).
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// One region × good × year: the mean price over the draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriceRow {
+    /// Model region.
+    pub region: String,
+    /// Good.
+    pub good: String,
+    /// Year.
+    pub year: i32,
+    /// Over the draws (currency per unit).
+    #[serde(flatten)]
+    pub stats: Stats,
+}
+
+/// An event and the tail: how often it happened in all draws and in the worst ones.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailDriver {
+    /// Event id.
+    pub event: String,
+    /// Share of all draws in which it happened.
+    pub share_all: f64,
+    /// Share of tail draws in which it happened.
+    pub share_tail: f64,
+}
+
+/// A risk run's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskSummary {
+    /// Draws run (ok and failed).
+    pub draws: usize,
+    /// Draws that failed: (draw, status), to replay with `--replay`.
+    pub failed: Vec<(u64, String)>,
+    /// Threshold of `p_exceed` (units per year).
+    pub threshold: f64,
+    /// Rows where some draw adds a shortfall.
+    pub shortfall: Vec<ShortfallRow>,
+    /// Every priced row.
+    pub price: Vec<PriceRow>,
+    /// Draws whose total added shortfall (valued at baseline prices) is at or above its 95th
+    /// percentile.
+    pub tail_draws: Vec<u64>,
+    /// Events by how much more often they happen in the tail than overall.
+    pub drivers: Vec<TailDriver>,
+}
+
+/// Quantile `q` of sorted values (linear between order statistics, type 7).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+fn stats(values: &mut [f64], threshold: f64) -> Stats {
+    values.sort_by(f64::total_cmp);
+    let n = values.len().max(1) as f64;
+    Stats {
+        p5: quantile(values, 0.05),
+        p50: quantile(values, 0.5),
+        p95: quantile(values, 0.95),
+        mean: values.iter().sum::<f64>() / n,
+        p_exceed: values.iter().filter(|v| **v > threshold).count() as f64 / n,
+    }
+}
+
+/// Turns draws (any order, any sharding) into the run's result.
+pub fn aggregate(
+    keys: &RiskKeys,
+    base_prices: &[f64],
+    draws: &[DrawResult],
+    threshold: f64,
+) -> RiskSummary {
+    let mut draws: Vec<&DrawResult> = draws.iter().collect();
+    draws.sort_by_key(|d| d.draw);
+    let ok: Vec<&DrawResult> = draws
+        .iter()
+        .copied()
+        .filter(|d| d.status == "ok" && d.shortfall.len() == keys.shortfall.len())
+        .collect();
+    let mut shortfall = Vec::new();
+    let mut column = Vec::with_capacity(ok.len());
+    for (i, (region, sector, good, year)) in keys.shortfall.iter().enumerate() {
+        column.clear();
+        column.extend(ok.iter().map(|d| d.shortfall[i]));
+        if column.iter().all(|v| *v <= 0.0) {
+            continue;
+        }
+        shortfall.push(ShortfallRow {
+            region: region.clone(),
+            sector: sector.clone(),
+            good: good.clone(),
+            year: *year,
+            stats: stats(&mut column, threshold),
+        });
+    }
+    let mut price = Vec::new();
+    for (i, (region, good, year)) in keys.price.iter().enumerate() {
+        column.clear();
+        column.extend(ok.iter().map(|d| d.price[i]).filter(|p| p.is_finite()));
+        if column.is_empty() {
+            continue;
+        }
+        price.push(PriceRow {
+            region: region.clone(),
+            good: good.clone(),
+            year: *year,
+            stats: stats(&mut column, f64::INFINITY),
+        });
+    }
+    // The tail: draws whose added shortfall, valued at the baseline's prices, is at or above
+    // the 95th percentile.
+    let value_of = |d: &DrawResult| -> f64 {
+        keys.shortfall
+            .iter()
+            .zip(&d.shortfall)
+            .map(|((r, _, g, y), s)| {
+                let p = keys
+                    .price
+                    .binary_search(&(r.clone(), g.clone(), *y))
+                    .ok()
+                    .and_then(|i| base_prices.get(i))
+                    .copied()
+                    .filter(|p| p.is_finite())
+                    .unwrap_or(0.0);
+                s * p
+            })
+            .sum()
+    };
+    let values: Vec<(u64, f64)> = ok.iter().map(|d| (d.draw, value_of(d))).collect();
+    let mut sorted: Vec<f64> = values.iter().map(|v| v.1).collect();
+    sorted.sort_by(f64::total_cmp);
+    let cut = quantile(&sorted, 0.95);
+    let tail_draws: Vec<u64> = values
+        .iter()
+        .filter(|v| v.1 >= cut && v.1 > 0.0)
+        .map(|v| v.0)
+        .collect();
+    let mut drivers: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for d in &ok {
+        let in_tail = tail_draws.binary_search(&d.draw).is_ok();
+        for e in &d.events {
+            let entry = drivers.entry(e.event.as_str()).or_default();
+            if e.happened {
+                entry.0 += 1.0;
+                if in_tail {
+                    entry.1 += 1.0;
+                }
+            }
+        }
+    }
+    let n_ok = ok.len().max(1) as f64;
+    let n_tail = tail_draws.len().max(1) as f64;
+    let mut drivers: Vec<TailDriver> = drivers
+        .into_iter()
+        .map(|(e, (all, tail))| TailDriver {
+            event: e.to_string(),
+            share_all: all / n_ok,
+            share_tail: tail / n_tail,
+        })
+        .collect();
+    drivers.sort_by(|a, b| {
+        (b.share_tail - b.share_all)
+            .total_cmp(&(a.share_tail - a.share_all))
+            .then_with(|| a.event.cmp(&b.event))
+    });
+    RiskSummary {
+        draws: draws.len(),
+        failed: draws
+            .iter()
+            .filter(|d| d.status != "ok")
+            .map(|d| (d.draw, d.status.clone()))
+            .collect(),
+        threshold,
+        shortfall,
+        price,
+        tail_draws,
+        drivers,
+    }
+}
+
+/// The baseline's mean price per key of `keys.price` (NaN where it has none).
+pub fn base_prices(baseline: &Baseline, keys: &RiskKeys) -> Vec<f64> {
+    let index = KeyIndex::of(keys);
+    yearly(baseline, keys, &index)
+        .map(|(_, p)| p)
+        .unwrap_or_else(|_| vec![f64::NAN; keys.price.len()])
+}

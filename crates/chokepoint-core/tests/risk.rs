@@ -1,0 +1,178 @@
+//! Risk runs: draws from the events' declared uncertainty, quantiles against known answers,
+//! the same numbers on any number of threads and shards.
+
+mod common;
+
+use chokepoint_core::risk::{RiskRun, aggregate, base_prices, draw_events, quantile, shard_draws};
+use chokepoint_core::scenario::{Scenario, run_scenario};
+use chokepoint_core::world::RegionMap;
+use chokepoint_core::world::baseline::WorldModel;
+
+/// A Grasberg disruption in 2025 that happens with probability `p`.
+fn disruption(p: f64, uncertainty: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "risk test"
+to = 2025
+seed = 7
+
+[[event]]
+id = "grasberg"
+kind = "disruption"
+start = "2025-01-01"
+source = "test"
+probability = {p}
+place = "IDN"
+goods = ["cu_mined"]
+loss_per_year = 270000
+{uncertainty}
+"#
+    )
+}
+
+#[test]
+fn drawn_starts_durations_and_magnitudes_follow_their_uniform_ranges() {
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let text = disruption(
+        0.3,
+        r#"uncertainty = { start = ["2025-01-01", "2026-01-01"], duration = [0.5, 1.5], magnitude = [0.5, 2.0] }"#,
+    );
+    let s = Scenario::load(&text, "risk.toml", &mut prepared.world).unwrap();
+    let n = 4000;
+    let mut starts = Vec::new();
+    let mut durations = Vec::new();
+    let mut magnitudes = Vec::new();
+    let mut happened = 0;
+    for i in 0..n {
+        let (events, rec) = draw_events(&s, 7, i);
+        let r = &rec[0];
+        happened += usize::from(r.happened);
+        assert_eq!(events.len(), usize::from(r.happened));
+        starts.push(r.start);
+        durations.push(r.end.unwrap() - r.start);
+        magnitudes.push(r.magnitude);
+    }
+    // Bernoulli(0.3): within 4 standard errors (0.029 at n = 4000).
+    let share = happened as f64 / n as f64;
+    assert!(
+        (share - 0.3).abs() < 4.0 * (0.3f64 * 0.7 / n as f64).sqrt(),
+        "{share}"
+    );
+    // Uniform quantiles: q-th of U(a, b) is a + q(b − a); the sample quantile's standard
+    // error is sqrt(q(1−q)/n)·(b − a).
+    for (values, a, b) in [
+        (&mut starts, 2025.0, 2026.0),
+        (&mut durations, 0.5, 1.5),
+        (&mut magnitudes, 0.5, 2.0),
+    ] {
+        values.sort_by(f64::total_cmp);
+        for q in [0.05, 0.5, 0.95] {
+            let expected = a + q * (b - a);
+            let se = (q * (1.0 - q) / n as f64).sqrt() * (b - a);
+            let got = quantile(values, q);
+            assert!(
+                (got - expected).abs() < 4.0 * se,
+                "q{q}: {got} vs {expected}"
+            );
+        }
+    }
+    // The same seed and index give the same draw; another index another.
+    assert_eq!(draw_events(&s, 7, 11).1, draw_events(&s, 7, 11).1);
+    assert_ne!(draw_events(&s, 7, 11).1, draw_events(&s, 7, 12).1);
+    assert_ne!(draw_events(&s, 7, 11).1, draw_events(&s, 8, 11).1);
+}
+
+#[test]
+fn shortfall_quantiles_match_the_bernoulli_mixture_and_threads_and_shards_agree() {
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let p = 0.25;
+    let s = Scenario::load(&disruption(p, ""), "risk.toml", &mut prepared.world).unwrap();
+    // The event for sure: its added shortfall is what a draw where it happens must add.
+    let sure_text = disruption(1.0, "");
+    let mut world = prepared.world.clone();
+    let sure = Scenario::load(&sure_text, "sure.toml", &mut world).unwrap();
+    let plain = run_scenario(&ds, &prepared, &sure).unwrap();
+
+    let risk = RiskRun::new(&ds, &prepared, &s, s.header.seed).unwrap();
+    let n = 80u64;
+    let all: Vec<u64> = (0..n).collect();
+    let one = risk.run_draws(&all, 1, &|_| {});
+    let two = risk.run_draws(&all, 2, &|_| {});
+    assert_eq!(one, two, "1 and 2 threads");
+    let shards: Vec<_> = [(0, 3), (1, 3), (2, 3)]
+        .iter()
+        .flat_map(|&sh| risk.run_draws(&shard_draws(n, Some(sh)), 2, &|_| {}))
+        .collect();
+    let prices = base_prices(&risk.baseline, &risk.keys);
+    let whole = aggregate(&risk.keys, &prices, &one, 1.0);
+    assert_eq!(
+        whole,
+        aggregate(&risk.keys, &prices, &shards, 1.0),
+        "shards"
+    );
+    assert!(whole.failed.is_empty(), "{:?}", whole.failed);
+
+    // Copper shortfall in 2025 added by the disruption, summed over regions and sectors.
+    let total = |rows: &[chokepoint_core::world::baseline::SectorRow]| -> f64 {
+        rows.iter()
+            .filter(|r| r.good == "cu_cathode" && r.period.starts_with("2025"))
+            .map(|r| r.shortfall)
+            .sum()
+    };
+    let added_sure = total(&plain.scenario.sector_rows) - total(&plain.baseline.sector_rows);
+    assert!(
+        added_sure > 1000.0,
+        "the disruption leaves copper short: {added_sure}"
+    );
+    let happened: Vec<bool> = one.iter().map(|d| d.events[0].happened).collect();
+    let k = happened.iter().filter(|h| **h).count();
+    // Each draw adds either nothing or the plain run's shortfall.
+    for (d, &h) in one.iter().zip(&happened) {
+        let added: f64 = risk
+            .keys
+            .shortfall
+            .iter()
+            .zip(&d.shortfall)
+            .filter(|((_, _, g, y), _)| g == "cu_cathode" && *y == 2025)
+            .map(|(_, v)| v)
+            .sum();
+        if h {
+            assert!(
+                (added - added_sure).abs() <= 1e-6 * added_sure,
+                "draw {}: {added} vs {added_sure}",
+                d.draw
+            );
+        } else {
+            assert!(added.abs() <= 1e-6 * added_sure, "draw {}: {added}", d.draw);
+        }
+    }
+    // Rows: P50 is 0 (p < 0.5), P95 the sure shortfall (k/n > 5%), the mean k/n of it, and
+    // the exceedance probability k/n.
+    assert!(k > 5 && k < 40, "{k} of {n} happened");
+    let rows: Vec<_> = whole
+        .shortfall
+        .iter()
+        .filter(|r| r.good == "cu_cathode" && r.year == 2025 && r.stats.p95 > 1.0)
+        .collect();
+    assert!(!rows.is_empty());
+    for r in rows {
+        assert_eq!(r.stats.p50, 0.0, "{r:?}");
+        assert!(
+            (r.stats.p_exceed - k as f64 / n as f64).abs() < 1e-12,
+            "{r:?}"
+        );
+        let expected_mean = r.stats.p95 * k as f64 / n as f64;
+        assert!(
+            (r.stats.mean - expected_mean).abs() <= 1e-9 * r.stats.p95,
+            "{r:?}"
+        );
+    }
+    // The one event drives the tail: it happened in every tail draw.
+    assert_eq!(whole.drivers[0].event, "grasberg");
+    assert_eq!(whole.drivers[0].share_tail, 1.0);
+}
