@@ -63,6 +63,9 @@ enum Command {
     },
     /// Run a scenario against the baseline: who runs short, prices, trade (see docs/scenarios.md).
     Run(commands::run::Args),
+    /// Monte Carlo over a scenario's uncertain events: shortfall and price quantiles, tail
+    /// drivers; `risk merge` combines shards (see docs/risk.md).
+    Risk(commands::risk::Args),
 }
 
 fn main() -> ExitCode {
@@ -136,5 +139,6 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Solve { file } => commands::solve::run(file, cli.json),
         Command::Check { file } => commands::run::check(&ds, file, cli.json),
         Command::Run(args) => commands::run::run(&ds, args, cli.json),
+        Command::Risk(args) => commands::risk::run(&ds, args, cli.json),
     }
 }

@@ -503,3 +503,77 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
     assert!(page.contains("The questions, answered") && page.contains("e22_drc_quota_annual"));
     assert!(page.contains("By end-use sector"));
 }
+
+#[test]
+fn risk_shards_merge_into_exactly_the_whole_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two uncertain events of 2026: a Grasberg disruption, the DR Congo cobalt quota.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/risk/copper-cobalt-2026.toml"
+    );
+    let dir = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["risk", file, "--draws", "6"];
+        args.extend_from_slice(extra);
+        let out = chokepoint(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["--threads", "2", "--out", &dir("whole")]);
+    run(&["--threads", "1", "--shard", "0/2", "--out", &dir("s0")]);
+    run(&["--threads", "2", "--shard", "1/2", "--out", &dir("s1")]);
+    let out = chokepoint(&[
+        "risk",
+        "merge",
+        &dir("s0"),
+        &dir("s1"),
+        "--out",
+        &dir("merged"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "risk.json",
+        "risk_shortfall.csv",
+        "risk_prices.csv",
+        "risk_drivers.csv",
+    ] {
+        let a = std::fs::read(Path::new(&dir("whole")).join(f)).unwrap();
+        let b = std::fs::read(Path::new(&dir("merged")).join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the whole run and the merged shards"
+        );
+    }
+    let summary: Value =
+        serde_json::from_slice(&std::fs::read(Path::new(&dir("whole")).join("risk.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["draws"], 6);
+    assert!(
+        summary["shortfall"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "some draw leaves someone short"
+    );
+    let html = std::fs::read_to_string(Path::new(&dir("whole")).join("risk.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains("What drives the tail"));
+    // A shard alone is not the whole run.
+    let out = chokepoint(&["risk", "merge", &dir("s0")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("draws missing"));
+    // Bad shard syntax is a clear error.
+    let out = chokepoint(&["risk", file, "--shard", "2/2"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 ≤ I < N"));
+    // One draw replays alone, with what it drew.
+    let replay = json(&["risk", file, "--replay", "4"]);
+    assert_eq!(replay["draw"], 4);
+    assert_eq!(replay["events"].as_array().map(Vec::len), Some(2));
+}

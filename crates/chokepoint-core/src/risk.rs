@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Dataset;
 use crate::scenario::{Event, Scenario, time::parse_date};
@@ -28,7 +28,7 @@ use crate::world::baseline::WorldModel;
 use crate::world::{Baseline, BaselineError};
 
 /// What one event did in one draw.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DrawnEvent {
     /// Event id.
     pub event: String,
@@ -59,7 +59,7 @@ pub struct DrawResult {
 }
 
 /// The rows a risk run reports on, fixed by the baseline.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RiskKeys {
     /// (region, sector, good, year) of every shortfall value.
     pub shortfall: Vec<(String, String, String, i32)>,

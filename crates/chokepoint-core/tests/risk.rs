@@ -176,3 +176,30 @@ fn shortfall_quantiles_match_the_bernoulli_mixture_and_threads_and_shards_agree(
     assert_eq!(whole.drivers[0].event, "grasberg");
     assert_eq!(whole.drivers[0].share_tail, 1.0);
 }
+
+#[test]
+fn the_risk_examples_check_against_the_full_world() {
+    let ds = chokepoint_core::Dataset::embedded().unwrap();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/risk");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut world = prepared.world.clone();
+        let s = Scenario::load(&text, &path.display().to_string(), &mut world)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // A risk example draws something.
+        assert!(
+            s.events
+                .iter()
+                .any(|e| e.probability < 1.0 || e.uncertainty.magnitude.is_some()),
+            "{}",
+            path.display()
+        );
+        assert!(chokepoint_core::risk::unscaled_magnitudes(&s).is_empty());
+        n += 1;
+    }
+    assert!(n >= 1);
+}

@@ -5,5 +5,6 @@ pub(crate) mod concentration;
 pub(crate) mod data;
 pub(crate) mod model;
 pub(crate) mod overview;
+pub(crate) mod risk;
 pub(crate) mod run;
 pub(crate) mod solve;

@@ -28,7 +28,7 @@ pub(crate) struct Args {
 }
 
 /// Reads a scenario and checks it against the world model it runs on.
-fn load(ds: &Dataset, file: &Path) -> Result<(Scenario, WorldModel), CliError> {
+pub(crate) fn load(ds: &Dataset, file: &Path) -> Result<(Scenario, WorldModel), CliError> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| CliError::User(format!("cannot read {}: {e}", file.display())))?;
     let name = file.display().to_string();
