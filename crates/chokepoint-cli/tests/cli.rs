@@ -563,7 +563,11 @@ fn risk_shards_merge_into_exactly_the_whole_run() {
         "some draw leaves someone short"
     );
     let html = std::fs::read_to_string(Path::new(&dir("whole")).join("risk.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("What drives the tail"));
+    assert!(
+        html.contains("<svg")
+            && html.contains("What drives the tail")
+            && html.contains("Exceedance")
+    );
     // A shard alone is not the whole run.
     let out = chokepoint(&["risk", "merge", &dir("s0")]);
     assert!(!out.status.success());
@@ -572,6 +576,15 @@ fn risk_shards_merge_into_exactly_the_whole_run() {
     let out = chokepoint(&["risk", file, "--shard", "2/2"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 ≤ I < N"));
+    // Background risk adds an event per producing region, mined good and year.
+    let replay = json(&["risk", file, "--background", "--replay", "1"]);
+    let events = replay["events"].as_array().unwrap();
+    assert!(events.len() > 40, "{} events", events.len());
+    assert!(events.iter().any(|e| {
+        e["event"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("background_COD_co_mined_"))
+    }));
     // One draw replays alone, with what it drew.
     let replay = json(&["risk", file, "--replay", "4"]);
     assert_eq!(replay["draw"], 4);

@@ -554,3 +554,111 @@ pub fn base_prices(baseline: &Baseline, keys: &RiskKeys) -> Vec<f64> {
         .map(|(_, p)| p)
         .unwrap_or_else(|_| vec![f64::NAN; keys.price.len()])
 }
+
+/// Background disruption risk of one producing region and mined good (see
+/// [`background_risk`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackgroundRow {
+    /// Model region.
+    pub region: String,
+    /// Mined good.
+    pub good: String,
+    /// Mean WGI political-stability estimate of the region's countries (latest year on file).
+    pub political_stability: f64,
+    /// Chance of a disruption starting in any one year.
+    pub annual_probability: f64,
+}
+
+/// The background disruption risk of every region × mined good with base-year output: a
+/// documented rule, every number a named assumption (`chokepoint data assumptions`, override
+/// them in an exported copy of `data/`). The chance that a disruption starts in a year falls
+/// linearly with the region's political stability (WGI `pv`, mean over its countries, latest
+/// year): `risk_background_p_unstable` at the worst end of the WGI scale (`wgi_worst`),
+/// `risk_background_p_stable` at the best (`wgi_best`). A disruption lasts between
+/// `risk_background_duration_low` and `_high` years and takes between
+/// `risk_background_loss_low` and `_high` of the node's capacity (uniform).
+pub fn background_risk(
+    ds: &Dataset,
+    map: &crate::world::RegionMap,
+    world: &crate::scenario::World,
+) -> Result<Vec<BackgroundRow>, crate::LookupError> {
+    let worst = ds.assumption("wgi_worst")?;
+    let best = ds.assumption("wgi_best")?;
+    let p_unstable = ds.assumption("risk_background_p_unstable")?;
+    let p_stable = ds.assumption("risk_background_p_stable")?;
+    let mut latest: BTreeMap<&str, (i32, f64)> = BTreeMap::new();
+    for g in &ds.governance {
+        if let Some(pv) = g.pv {
+            let e = latest.entry(g.iso3.as_str()).or_insert((g.year, pv));
+            if g.year >= e.0 {
+                *e = (g.year, pv);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for (r, region) in map.regions.iter().enumerate() {
+        let Some(wr) = world.regions.iter().position(|x| *x == region.id) else {
+            continue;
+        };
+        let values: Vec<f64> = region
+            .members
+            .iter()
+            .filter_map(|c| latest.get(c.as_str()).map(|v| v.1))
+            .collect();
+        if values.is_empty() {
+            continue;
+        }
+        let pv = values.iter().sum::<f64>() / values.len() as f64;
+        let instability = ((best - pv) / (best - worst)).clamp(0.0, 1.0);
+        let p = p_stable + (p_unstable - p_stable) * instability;
+        for good in ds.goods.iter().filter(|g| g.stage_id == "mining") {
+            let Some(wg) = world.goods.iter().position(|x| *x == good.good_id) else {
+                continue;
+            };
+            if world.base_output[world.node(wr, wg)] <= 0.0 {
+                continue;
+            }
+            rows.push(BackgroundRow {
+                region: map.regions[r].id.clone(),
+                good: good.good_id.clone(),
+                political_stability: pv,
+                annual_probability: p,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The background risk as scenario events (TOML, to append to a scenario file): for each row
+/// and each year from `from` to `to`, a disruption that happens with the row's annual
+/// probability, starts anywhere in the year and lasts and bites within the assumed ranges.
+pub fn background_events(
+    ds: &Dataset,
+    rows: &[BackgroundRow],
+    from: i32,
+    to: i32,
+) -> Result<String, crate::LookupError> {
+    use std::fmt::Write as _;
+    let d_low = ds.assumption("risk_background_duration_low")?;
+    let d_high = ds.assumption("risk_background_duration_high")?;
+    let l_low = ds.assumption("risk_background_loss_low")?;
+    let l_high = ds.assumption("risk_background_loss_high")?;
+    let mut text = String::new();
+    for r in rows {
+        for year in from..=to {
+            let _ = write!(
+                text,
+                "\n[[event]]\nid = \"background_{region}_{good}_{year}\"\nkind = \"disruption\"\n\
+                 start = \"{year}\"\nsource = \"background risk (risk_background_* assumptions, WGI pv)\"\n\
+                 probability = {p}\nplace = \"{region}\"\ngoods = [\"{good}\"]\nshare = 1.0\n\
+                 uncertainty = {{ start = [\"{year}-01-01\", \"{next}-01-01\"], duration = [{d_low}, {d_high}], \
+                 magnitude = [{l_low}, {l_high}] }}\n",
+                region = r.region,
+                good = r.good,
+                p = r.annual_probability,
+                next = year + 1,
+            );
+        }
+    }
+    Ok(text)
+}

@@ -203,3 +203,58 @@ fn the_risk_examples_check_against_the_full_world() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn background_risk_follows_political_stability_and_its_events_load() {
+    use chokepoint_core::risk::{background_events, background_risk};
+    let ds = chokepoint_core::Dataset::embedded().unwrap();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let rows = background_risk(&ds, &map, &prepared.world).unwrap();
+    let (p_stable, p_unstable) = (
+        ds.assumption("risk_background_p_stable").unwrap(),
+        ds.assumption("risk_background_p_unstable").unwrap(),
+    );
+    let (worst, best) = (
+        ds.assumption("wgi_worst").unwrap(),
+        ds.assumption("wgi_best").unwrap(),
+    );
+    assert!(rows.len() > 20, "{} producing nodes", rows.len());
+    for r in &rows {
+        // The documented rule, recomputed.
+        let x = ((best - r.political_stability) / (best - worst)).clamp(0.0, 1.0);
+        let p = p_stable + (p_unstable - p_stable) * x;
+        assert!((r.annual_probability - p).abs() < 1e-12, "{r:?}");
+    }
+    // The DR Congo's mines are riskier than Australia's (WGI pv about -1.8 against +0.9).
+    let p_of = |region: &str, good: &str| {
+        rows.iter()
+            .find(|r| r.region == region && r.good == good)
+            .map(|r| r.annual_probability)
+    };
+    let cod = p_of("COD", "co_mined").expect("DR Congo mines cobalt");
+    let aus = p_of("AUS", "co_mined").expect("Australia mines cobalt");
+    assert!(cod > aus + 0.05, "COD {cod} vs AUS {aus}");
+    // As events: one per node and year, which a scenario loads.
+    let text = format!(
+        "[scenario]\nname = \"background\"\nto = 2026\n{}",
+        background_events(&ds, &rows, 2025, 2026).unwrap()
+    );
+    let s = Scenario::load(&text, "background.toml", &mut prepared.world)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.events.len(), 2 * rows.len());
+    // The mean number of disruptions drawn per year is the sum of the annual probabilities.
+    let expected: f64 = rows.iter().map(|r| r.annual_probability).sum::<f64>() * 2.0;
+    let n = 400;
+    let drawn: usize = (0..n).map(|i| draw_events(&s, 1, i).0.len()).sum();
+    let mean = drawn as f64 / n as f64;
+    let sd = rows
+        .iter()
+        .map(|r| 2.0 * r.annual_probability * (1.0 - r.annual_probability))
+        .sum::<f64>()
+        .sqrt();
+    assert!(
+        (mean - expected).abs() < 4.0 * sd / (n as f64).sqrt(),
+        "{mean} vs {expected}"
+    );
+}

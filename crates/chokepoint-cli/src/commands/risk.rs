@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use chokepoint_core::Dataset;
 use chokepoint_core::risk::{
-    DrawResult, DrawnEvent, RiskKeys, RiskRun, RiskSummary, aggregate, base_prices, shard_draws,
-    unscaled_magnitudes,
+    DrawResult, DrawnEvent, RiskKeys, RiskRun, RiskSummary, aggregate, background_events,
+    background_risk, base_prices, shard_draws, unscaled_magnitudes,
 };
+use chokepoint_core::world::RegionMap;
+use chokepoint_core::world::baseline::WorldModel;
 use clap::{Args as ClapArgs, Subcommand};
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
@@ -54,6 +56,11 @@ pub(crate) struct Args {
     /// Run to this year instead of the scenario's `to`.
     #[arg(long)]
     to: Option<i32>,
+    /// Add background disruption risk: every producing region × mined good may be disrupted
+    /// in any year, more likely where WGI political stability is low (`risk_background_*`
+    /// assumptions; see docs/risk.md).
+    #[arg(long)]
+    background: bool,
     /// Write risk_shortfall.csv/.parquet, risk_prices.csv/.parquet, risk_drivers.csv,
     /// risk.json, risk.html and the mergeable partial results (partial/) to DIR.
     #[arg(long, value_name = "DIR")]
@@ -116,7 +123,11 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     if args.draws == 0 {
         return Err(CliError::User("--draws must be at least 1".into()));
     }
-    let (mut scenario, prepared) = super::run::load(ds, file)?;
+    let (mut scenario, prepared) = if args.background {
+        load_with_background(ds, file, args.to)?
+    } else {
+        super::run::load(ds, file)?
+    };
     if let Some(to) = args.to {
         scenario.header.to = to;
     }
@@ -153,6 +164,36 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
         write_all(dir, &meta, &results, &summary)?;
     }
     report(&summary, &scenario.header.name, args.out.as_deref(), json)
+}
+
+/// Reads a scenario and appends the background disruption risk of every year it runs.
+fn load_with_background(
+    ds: &Dataset,
+    file: &Path,
+    to: Option<i32>,
+) -> Result<(chokepoint_core::scenario::Scenario, WorldModel), CliError> {
+    use chokepoint_core::scenario::{Scenario, demand_path_of, parse_scenario};
+    let mut text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::User(format!("cannot read {}: {e}", file.display())))?;
+    let name = file.display().to_string();
+    let header = parse_scenario(&text, &name)
+        .map_err(CliError::Scenario)?
+        .header;
+    let map =
+        RegionMap::from_dataset(ds).map_err(|e| CliError::User(format!("model regions: {e:?}")))?;
+    let mut prepared = WorldModel::prepare(ds, &map, &demand_path_of(&text))
+        .map_err(|e| CliError::User(e.to_string()))?;
+    let base_year = ds
+        .assumption("default_year")
+        .map_err(|e| CliError::User(e.to_string()))? as i32;
+    let rows =
+        background_risk(ds, &map, &prepared.world).map_err(|e| CliError::User(e.to_string()))?;
+    let events = background_events(ds, &rows, base_year + 1, to.unwrap_or(header.to))
+        .map_err(|e| CliError::User(e.to_string()))?;
+    text.push_str("\n# Background disruption risk (chokepoint risk --background)\n");
+    text.push_str(&events);
+    let scenario = Scenario::load(&text, &name, &mut prepared.world).map_err(CliError::Scenario)?;
+    Ok((scenario, prepared))
 }
 
 /// Runs `work` with a progress bar over draws on a terminal (rate and time left); quiet with
@@ -287,7 +328,8 @@ fn write_all(
     write_draws(&partial, draws)?;
     write_tables(dir, s)?;
     let path = dir.join("risk.html");
-    std::fs::write(&path, html(&meta.scenario, s)).map_err(io(&path))?;
+    std::fs::write(&path, html(&meta.scenario, s, &exceedance(meta, draws, s)))
+        .map_err(io(&path))?;
     Ok(())
 }
 
@@ -653,9 +695,61 @@ fn merge(dirs: &[PathBuf], out: Option<&Path>, json: bool) -> Result<(), CliErro
     report(&summary, &name, out, json)
 }
 
+/// The row with the largest P95 and its values over the draws that cleared, for the
+/// exceedance curve.
+fn exceedance(meta: &Meta, draws: &[DrawResult], s: &RiskSummary) -> Option<(String, Vec<f64>)> {
+    let top = s
+        .shortfall
+        .iter()
+        .max_by(|a, b| a.stats.p95.total_cmp(&b.stats.p95))?;
+    let key = meta.keys.shortfall.iter().position(|(r, se, g, y)| {
+        *r == top.region && *se == top.sector && *g == top.good && *y == top.year
+    })?;
+    let values: Vec<f64> = draws
+        .iter()
+        .filter(|d| d.status == "ok")
+        .filter_map(|d| d.shortfall.get(key).copied())
+        .collect();
+    Some((
+        format!(
+            "{} — {}, {}, {}",
+            top.good, top.region, top.sector, top.year
+        ),
+        values,
+    ))
+}
+
+/// An exceedance curve (share of draws whose value exceeds x, against x), as inline SVG.
+fn exceedance_chart(title: &str, values: &[f64]) -> String {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len().max(1) as f64;
+    let (w, h, left, top, bottom) = (560.0, 200.0, 70.0, 20.0, 24.0);
+    let hi = v.last().copied().unwrap_or(0.0).max(1e-9);
+    let x = |q: f64| left + (w - left - 10.0) * q / hi;
+    let y = |p: f64| top + (h - top - bottom) * (1.0 - p);
+    let points: Vec<String> = v
+        .iter()
+        .enumerate()
+        .map(|(i, q)| format!("{:.1},{:.1}", x(*q), y(1.0 - (i + 1) as f64 / n)))
+        .collect();
+    format!(
+        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\"><title>{title}</title>\
+         <text x=\"{left}\" y=\"12\" class=\"ax\">{title}: P(added shortfall &gt; x), x up to {hi:.0}</text>\
+         <text x=\"{}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">100%</text>\
+         <text x=\"{}\" y=\"{:.1}\" class=\"ax\" text-anchor=\"end\">0%</text>\
+         <polyline class=\"mid\" points=\"{}\"/></svg>",
+        left - 4.0,
+        y(1.0) + 3.0,
+        left - 4.0,
+        y(0.0) + 3.0,
+        points.join(" ")
+    )
+}
+
 /// The risk report: fan charts of the most uncertain shortfalls and prices, and the
 /// exceedance of the largest shortfall, as a self-contained page.
-fn html(name: &str, s: &RiskSummary) -> String {
+fn html(name: &str, s: &RiskSummary, exceed: &Option<(String, Vec<f64>)>) -> String {
     use std::fmt::Write as _;
     let esc = |t: &str| {
         t.replace('&', "&amp;")
@@ -692,8 +786,10 @@ fn html(name: &str, s: &RiskSummary) -> String {
     for ((region, sector, good), points) in ranked.iter().take(6) {
         page.push_str(&fan(&format!("{good} — {region}, {sector}"), points));
     }
-    // Exceedance curve of the largest shortfall row's values is not kept per draw here: the
-    // table gives P(shortfall > threshold) per row.
+    if let Some((title, values)) = exceed {
+        page.push_str("<h2>Exceedance: the largest shortfall</h2>");
+        page.push_str(&exceedance_chart(&esc(title), values));
+    }
     page.push_str(
         "<h2>Probability that the added shortfall exceeds the threshold</h2>\
          <table><tr><th>region</th><th>sector</th><th>good</th><th>year</th><th>P5</th>\
