@@ -570,7 +570,7 @@ pub struct BackgroundRow {
 }
 
 /// The background disruption risk of every region × mined good with base-year output: a
-/// documented rule, every number a named assumption (`chokepoint data assumptions`, override
+/// documented rule, every number a named assumption (`chokepoint data audit`, override
 /// them in an exported copy of `data/`). The chance that a disruption starts in a year falls
 /// linearly with the region's political stability (WGI `pv`, mean over its countries, latest
 /// year): `risk_background_p_unstable` at the worst end of the WGI scale (`wgi_worst`),
