@@ -68,6 +68,11 @@ pub struct FastOptions {
     /// At most this many clearings in all per multiplier search, however many multipliers
     /// (each clearing of a large market costs a fraction of a reference solve).
     pub max_clearings: usize,
+    /// After two multiplier searches in a row spend their budget, the following markets with
+    /// quotas go straight to the reference path, but every `retry_every`-th one tries the
+    /// fast path again (markets from quarter to quarter are much alike: a search that circled
+    /// last quarter will likely circle again).
+    pub retry_every: usize,
     /// Largest scaled violation of [`check`] accepted as optimal.
     pub check_tolerance: f64,
 }
@@ -82,10 +87,14 @@ impl Default for FastOptions {
             max_outer: 200,
             clearings_per_multiplier: 60,
             max_clearings: 120,
+            retry_every: 4,
             check_tolerance: 1e-7,
         }
     }
 }
+
+/// Why a multiplier search gave up when its clearing budget ran out.
+const SPENT: &str = "multiplier search: clearing budget spent";
 
 /// Counters of the work done, for profiles and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -295,6 +304,8 @@ pub struct FastSolver {
     pub stats: FastStats,
     /// Why the last fallback to the reference path happened, if any.
     pub last_fallback: Option<&'static str>,
+    /// Multiplier searches that spent their budget in a row (see [`FastOptions::retry_every`]).
+    spent_in_a_row: usize,
     shape: Shape,
 }
 
@@ -437,6 +448,7 @@ impl FastSolver {
             jumps: vec![None; market.quotas.len() + market.export_shares.len()],
             stats: FastStats::default(),
             last_fallback: None,
+            spent_in_a_row: 0,
             shape: Shape::of(market),
         }
     }
@@ -465,10 +477,29 @@ impl FastSolver {
         self.clearings_left = (self.options.clearings_per_multiplier
             * (market.quotas.len() + market.export_shares.len()))
         .min(self.options.max_clearings);
+        let coupled = !market.quotas.is_empty() || !market.export_shares.is_empty();
+        if coupled
+            && self.spent_in_a_row >= 2
+            && self.spent_in_a_row % self.options.retry_every.max(1) != 0
+        {
+            // The last searches circled until their budget ran out: hand over at once (the
+            // next quarter's market is much like this one), trying again now and then.
+            self.spent_in_a_row += 1;
+            return self.fallback(
+                market,
+                "multiplier search: handed over (the last ones spent their budget)",
+            );
+        }
         match self.solve_outer(market) {
-            Some(sol) => sol,
+            Some(sol) => {
+                self.spent_in_a_row = 0;
+                sol
+            }
             None => {
                 let why = self.gave_up.unwrap_or("multiplier search did not converge");
+                if why == SPENT {
+                    self.spent_in_a_row += 1;
+                }
                 self.fallback(market, why)
             }
         }
@@ -728,7 +759,7 @@ impl FastSolver {
         lambda: f64,
     ) -> Option<f64> {
         if self.clearings_left == 0 {
-            self.gave_up = Some("multiplier search: clearing budget spent");
+            self.gave_up = Some(SPENT);
             return None;
         }
         self.clearings_left -= 1;
