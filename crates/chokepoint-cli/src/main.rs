@@ -66,6 +66,9 @@ enum Command {
     /// Monte Carlo over a scenario's uncertain events: shortfall and price quantiles, tail
     /// drivers; `risk merge` combines shards (see docs/risk.md).
     Risk(commands::risk::Args),
+    /// Money: what price floors are worth (`finance floor`, Monte Carlo against closed forms).
+    #[command(subcommand)]
+    Finance(commands::finance::FinanceCommand),
 }
 
 fn main() -> ExitCode {
@@ -127,6 +130,8 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         }
         // A market file carries everything it needs: no dataset is loaded.
         Command::Solve { file } => return commands::solve::run(file, cli.json),
+        // Option values need no dataset.
+        Command::Finance(cmd) => return commands::finance::run(cmd, cli.json),
         _ => {}
     }
     let ds = load(cli)?;
@@ -140,5 +145,6 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Check { file } => commands::run::check(&ds, file, cli.json),
         Command::Run(args) => commands::run::run(&ds, args, cli.json),
         Command::Risk(args) => commands::risk::run(&ds, args, cli.json),
+        Command::Finance(cmd) => commands::finance::run(cmd, cli.json),
     }
 }

@@ -590,3 +590,47 @@ fn risk_shards_merge_into_exactly_the_whole_run() {
     assert_eq!(replay["draw"], 4);
     assert_eq!(replay["events"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn finance_floor_lands_within_three_standard_errors_of_its_closed_form() {
+    for model in ["lognormal", "normal"] {
+        let vol = if model == "lognormal" { "0.4" } else { "40" };
+        let v = json(&[
+            "finance",
+            "floor",
+            "--forward",
+            "100",
+            "--strike",
+            "110",
+            "--vol",
+            vol,
+            "--years",
+            "2",
+            "--rate",
+            "0.04",
+            "--draws",
+            "50000",
+            "--model",
+            model,
+        ]);
+        let (value, se, exact) = (
+            v["value"].as_f64().unwrap(),
+            v["std_error"].as_f64().unwrap(),
+            v["closed_form"].as_f64().unwrap(),
+        );
+        assert!(se > 0.0 && (value - exact).abs() < 3.0 * se, "{model}: {v}");
+    }
+    let out = chokepoint(&[
+        "finance",
+        "floor",
+        "--forward=-1",
+        "--strike",
+        "1",
+        "--vol",
+        "0.2",
+        "--years",
+        "1",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model normal"));
+}

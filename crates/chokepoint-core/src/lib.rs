@@ -16,6 +16,7 @@
 pub mod audit;
 pub mod dataset;
 pub mod diagnostic;
+pub mod finance;
 pub mod metrics;
 pub mod risk;
 pub mod scenario;
