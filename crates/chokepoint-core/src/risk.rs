@@ -118,7 +118,7 @@ pub fn unscaled_magnitudes(scenario: &Scenario) -> Vec<String> {
     scenario
         .events
         .iter()
-        .filter(|e| e.uncertainty.magnitude.is_some() && !e.kind.clone().scale(1.0))
+        .filter(|e| e.uncertainty.magnitude.is_some() && !e.kind.scalable())
         .map(|e| e.id.clone())
         .collect()
 }
@@ -563,7 +563,7 @@ pub struct BackgroundRow {
     pub region: String,
     /// Mined good.
     pub good: String,
-    /// Mean WGI political-stability estimate of the region's countries (latest year on file).
+    /// Mean WGI political-stability estimate of the region's countries (year `wgi_year`).
     pub political_stability: f64,
     /// Chance of a disruption starting in any one year.
     pub annual_probability: f64,
@@ -572,8 +572,8 @@ pub struct BackgroundRow {
 /// The background disruption risk of every region × mined good with base-year output: a
 /// documented rule, every number a named assumption (`chokepoint data audit`, override
 /// them in an exported copy of `data/`). The chance that a disruption starts in a year falls
-/// linearly with the region's political stability (WGI `pv`, mean over its countries, latest
-/// year): `risk_background_p_unstable` at the worst end of the WGI scale (`wgi_worst`),
+/// linearly with the region's political stability (WGI `pv`, mean over its countries, year
+/// `wgi_year`): `risk_background_p_unstable` at the worst end of the WGI scale (`wgi_worst`),
 /// `risk_background_p_stable` at the best (`wgi_best`). A disruption lasts between
 /// `risk_background_duration_low` and `_high` years and takes between
 /// `risk_background_loss_low` and `_high` of the node's capacity (uniform).
@@ -586,15 +586,7 @@ pub fn background_risk(
     let best = ds.assumption("wgi_best")?;
     let p_unstable = ds.assumption("risk_background_p_unstable")?;
     let p_stable = ds.assumption("risk_background_p_stable")?;
-    let mut latest: BTreeMap<&str, (i32, f64)> = BTreeMap::new();
-    for g in &ds.governance {
-        if let Some(pv) = g.pv {
-            let e = latest.entry(g.iso3.as_str()).or_insert((g.year, pv));
-            if g.year >= e.0 {
-                *e = (g.year, pv);
-            }
-        }
-    }
+    let wgi_year = ds.assumption("wgi_year")? as i32;
     let mut rows = Vec::new();
     for (r, region) in map.regions.iter().enumerate() {
         let Some(wr) = world.regions.iter().position(|x| *x == region.id) else {
@@ -603,7 +595,7 @@ pub fn background_risk(
         let values: Vec<f64> = region
             .members
             .iter()
-            .filter_map(|c| latest.get(c.as_str()).map(|v| v.1))
+            .filter_map(|c| ds.wgi_political_stability(c, wgi_year))
             .collect();
         if values.is_empty() {
             continue;

@@ -1348,10 +1348,12 @@ fn active_set(
         for k in net.first_joint..m {
             consider(k, edge_gap(net, k, &sc.p), edge_gap(net, k, &sc.pstar));
         }
-        if blocking.is_some_and(|_| t_block == 0.0) || blocking.is_none() {
-            degenerate += usize::from(blocking.is_some());
-        } else {
-            degenerate = 0;
+        // Steps that join an edge without moving the prices count towards the cycling guard;
+        // a step that moves them resets it.
+        match blocking {
+            Some(_) if t_block == 0.0 => degenerate += 1,
+            Some(_) => degenerate = 0,
+            None => {}
         }
         if degenerate > options.degenerate_steps {
             net.warm = false;

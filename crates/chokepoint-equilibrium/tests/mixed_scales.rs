@@ -10,10 +10,13 @@
 //! the wrong direction passed for rounding, were clipped to zero and left the fuel goods out
 //! of balance: the equilibrium check failed and the reference path took over.
 
+mod common;
+
 use chokepoint_equilibrium::{
-    DemandStep, FastOptions, FastSolver, Market, Process, ReferenceOptions, Route, Solution,
-    SolveStatus, SolverPath, SupplyStep, solve_reference,
+    FastOptions, FastSolver, Market, Process, ReferenceOptions, Route, Solution, SolveStatus,
+    SolverPath, SupplyStep, solve_reference,
 };
+use common::demand;
 
 /// Goods, by index.
 const ORE: usize = 0;
@@ -45,16 +48,6 @@ fn supply(region: usize, good: usize, intercept: f64, slope: f64, cap: Option<f6
         intercept,
         slope,
         capacity: cap,
-    }
-}
-
-fn demand(region: usize, good: usize, intercept: f64, slope: f64) -> DemandStep {
-    DemandStep {
-        region,
-        good,
-        intercept,
-        slope,
-        capacity: None,
     }
 }
 

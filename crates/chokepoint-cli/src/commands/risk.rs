@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chokepoint_core::Dataset;
 use chokepoint_core::risk::{
-    DrawResult, DrawnEvent, RiskKeys, RiskRun, RiskSummary, aggregate, background_events,
+    DrawResult, DrawnEvent, RiskKeys, RiskRun, RiskSummary, Stats, aggregate, background_events,
     background_risk, base_prices, shard_draws, unscaled_magnitudes,
 };
 use chokepoint_core::world::RegionMap;
@@ -337,79 +337,46 @@ fn write_tables(dir: &Path, s: &RiskSummary) -> Result<(), CliError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let path = dir.join("risk.json");
     std::fs::write(&path, serde_json::to_string_pretty(s)?).map_err(io(&path))?;
-    let stats = |st: &chokepoint_core::risk::Stats| {
-        [st.p5, st.p50, st.p95, st.mean, st.p_exceed].map(|v| v.to_string())
-    };
-    let mut w = csv::Writer::from_path(dir.join("risk_shortfall.csv"))?;
-    w.write_record([
-        "region", "sector", "good", "year", "p5", "p50", "p95", "mean", "p_exceed",
-    ])?;
-    for r in &s.shortfall {
-        let head = [
-            r.region.clone(),
-            r.sector.clone(),
-            r.good.clone(),
-            r.year.to_string(),
-        ];
-        w.write_record(head.iter().cloned().chain(stats(&r.stats)))?;
-    }
-    w.flush()?;
-    let mut w = csv::Writer::from_path(dir.join("risk_prices.csv"))?;
-    w.write_record(["region", "good", "year", "p5", "p50", "p95", "mean"])?;
-    for r in &s.price {
-        let head = [r.region.clone(), r.good.clone(), r.year.to_string()];
-        w.write_record(
-            head.iter()
-                .cloned()
-                .chain(stats(&r.stats).into_iter().take(4)),
-        )?;
-    }
-    w.flush()?;
+    let shortfall: Vec<(Vec<String>, &Stats)> = s
+        .shortfall
+        .iter()
+        .map(|r| {
+            let key = vec![
+                r.region.clone(),
+                r.sector.clone(),
+                r.good.clone(),
+                r.year.to_string(),
+            ];
+            (key, &r.stats)
+        })
+        .collect();
+    write_stats(
+        dir,
+        "risk_shortfall",
+        &["region", "sector", "good", "year"],
+        &shortfall,
+        true,
+    )?;
+    let price: Vec<(Vec<String>, &Stats)> = s
+        .price
+        .iter()
+        .map(|r| {
+            let key = vec![r.region.clone(), r.good.clone(), r.year.to_string()];
+            (key, &r.stats)
+        })
+        .collect();
+    write_stats(
+        dir,
+        "risk_prices",
+        &["region", "good", "year"],
+        &price,
+        false,
+    )?;
     let mut w = csv::Writer::from_path(dir.join("risk_drivers.csv"))?;
     for r in &s.drivers {
         w.serialize(r)?;
     }
     w.flush()?;
-    let (k, st): (Vec<[String; 4]>, Vec<&chokepoint_core::risk::Stats>) = (
-        s.shortfall
-            .iter()
-            .map(|r| {
-                [
-                    r.region.clone(),
-                    r.sector.clone(),
-                    r.good.clone(),
-                    r.year.to_string(),
-                ]
-            })
-            .collect(),
-        s.shortfall.iter().map(|r| &r.stats).collect(),
-    );
-    write_stats_parquet(
-        &dir.join("risk_shortfall.parquet"),
-        ["region", "sector", "good", "year"],
-        &k,
-        &st,
-    )?;
-    let (k, st): (Vec<[String; 4]>, Vec<&chokepoint_core::risk::Stats>) = (
-        s.price
-            .iter()
-            .map(|r| {
-                [
-                    r.region.clone(),
-                    "all".into(),
-                    r.good.clone(),
-                    r.year.to_string(),
-                ]
-            })
-            .collect(),
-        s.price.iter().map(|r| &r.stats).collect(),
-    );
-    write_stats_parquet(
-        &dir.join("risk_prices.parquet"),
-        ["region", "sector", "good", "year"],
-        &k,
-        &st,
-    )?;
     Ok(())
 }
 
@@ -424,36 +391,55 @@ fn writer(path: &Path, message: &str) -> Result<SerializedFileWriter<File>, CliE
     Ok(SerializedFileWriter::new(file, schema, props)?)
 }
 
-/// Quantile rows as Parquet: four text key columns, then the statistics.
-fn write_stats_parquet(
-    path: &Path,
-    names: [&str; 4],
-    keys: &[[String; 4]],
-    stats: &[&chokepoint_core::risk::Stats],
+/// Quantile rows as `STEM.csv` and `STEM.parquet`: the text key columns `names`, then p5,
+/// p50, p95, mean and, with `exceed`, p_exceed.
+fn write_stats(
+    dir: &Path,
+    stem: &str,
+    names: &[&str],
+    rows: &[(Vec<String>, &Stats)],
+    exceed: bool,
 ) -> Result<(), CliError> {
+    let mut stat_names = vec!["p5", "p50", "p95", "mean"];
+    let mut numbers: Vec<fn(&Stats) -> f64> = vec![|s| s.p5, |s| s.p50, |s| s.p95, |s| s.mean];
+    if exceed {
+        stat_names.push("p_exceed");
+        numbers.push(|s| s.p_exceed);
+    }
+    let mut w = csv::Writer::from_path(dir.join(format!("{stem}.csv")))?;
+    w.write_record(names.iter().chain(&stat_names))?;
+    for (key, st) in rows {
+        w.write_record(
+            key.iter()
+                .cloned()
+                .chain(numbers.iter().map(|f| f(st).to_string())),
+        )?;
+    }
+    w.flush()?;
     let message = format!(
-        "message risk {{ {} REQUIRED DOUBLE p5; REQUIRED DOUBLE p50; REQUIRED DOUBLE p95; \
-         REQUIRED DOUBLE mean; REQUIRED DOUBLE p_exceed; }}",
+        "message risk {{ {}{} }}",
         names
             .iter()
-            .map(|n| format!("REQUIRED BYTE_ARRAY {n} (UTF8);"))
+            .map(|n| format!("REQUIRED BYTE_ARRAY {n} (UTF8); "))
+            .collect::<String>(),
+        stat_names
+            .iter()
+            .map(|n| format!("REQUIRED DOUBLE {n}; "))
             .collect::<String>()
     );
-    let mut w = writer(path, &message)?;
+    let mut w = writer(&dir.join(format!("{stem}.parquet")), &message)?;
     let mut group = w.next_row_group()?;
     let mut column = 0;
-    let numbers: [fn(&chokepoint_core::risk::Stats) -> f64; 5] =
-        [|s| s.p5, |s| s.p50, |s| s.p95, |s| s.mean, |s| s.p_exceed];
     while let Some(mut col) = group.next_column()? {
-        if column < 4 {
-            let v: Vec<ByteArray> = keys
+        if column < names.len() {
+            let v: Vec<ByteArray> = rows
                 .iter()
-                .map(|k| ByteArray::from(k[column].as_str()))
+                .map(|(k, _)| ByteArray::from(k[column].as_str()))
                 .collect();
             col.typed::<ByteArrayType>().write_batch(&v, None, None)?;
         } else {
-            let f = numbers[column - 4];
-            let v: Vec<f64> = stats.iter().map(|s| f(s)).collect();
+            let f = numbers[column - names.len()];
+            let v: Vec<f64> = rows.iter().map(|(_, s)| f(s)).collect();
             col.typed::<DoubleType>().write_batch(&v, None, None)?;
         }
         col.close()?;
@@ -750,12 +736,8 @@ fn exceedance_chart(title: &str, values: &[f64]) -> String {
 /// The risk report: fan charts of the most uncertain shortfalls and prices, and the
 /// exceedance of the largest shortfall, as a self-contained page.
 fn html(name: &str, s: &RiskSummary, exceed: &Option<(String, Vec<f64>)>) -> String {
+    use chokepoint_core::scenario::report::esc;
     use std::fmt::Write as _;
-    let esc = |t: &str| {
-        t.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
     let mut page = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Risk: {0}</title>\
          <style>body{{font-family:sans-serif;max-width:980px;margin:2em auto}}\

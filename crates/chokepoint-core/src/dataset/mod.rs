@@ -348,6 +348,14 @@ impl Dataset {
             .and_then(|&i| self.governance[i].mean())
     }
 
+    /// WGI political stability and absence of violence (`pv`) for a country and year.
+    pub fn wgi_political_stability(&self, iso3: &str, year: i32) -> Option<f64> {
+        self.index
+            .governance
+            .get(&(iso3.to_string(), year))
+            .and_then(|&i| self.governance[i].pv)
+    }
+
     /// Country groups: group id → (display name, members).
     pub fn group_members(&self) -> BTreeMap<&str, (&str, Vec<&str>)> {
         let mut map: BTreeMap<&str, (&str, Vec<&str>)> = BTreeMap::new();

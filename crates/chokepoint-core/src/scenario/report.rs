@@ -11,7 +11,7 @@ use crate::dataset::Dataset;
 use crate::world::Baseline;
 
 /// Escapes text for HTML.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

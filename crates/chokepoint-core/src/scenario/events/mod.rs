@@ -174,10 +174,24 @@ impl EventKind {
         }]
     }
 
+    /// Whether the kind has one figure a risk draw's magnitude scales (see [`Self::scale`]).
+    pub fn scalable(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Disruption(_)
+                | EventKind::DemandShift(_)
+                | EventKind::Tariff(_)
+                | EventKind::ExportQuota(_)
+                | EventKind::EndUseScreening(_)
+                | EventKind::ExportLicensing(_)
+        )
+    }
+
     /// Scales the event's own figure by `f` (a risk draw's magnitude, see
-    /// `uncertainty.magnitude`); `false` for kinds without one figure to scale (bans,
-    /// projects, stockpiles, price supports, coalitions), which a risk run reports.
-    pub fn scale(&mut self, f: f64) -> bool {
+    /// `uncertainty.magnitude`); kinds without one figure to scale (bans, projects,
+    /// stockpiles, price supports, coalitions: not [`Self::scalable`]) are left as they are,
+    /// which a risk run reports.
+    pub fn scale(&mut self, f: f64) {
         match self {
             EventKind::Disruption(e) => e.scale(f),
             EventKind::DemandShift(e) => e.scale(f),
@@ -185,9 +199,8 @@ impl EventKind {
             EventKind::ExportQuota(e) => e.scale(f),
             EventKind::EndUseScreening(e) => e.scale(f),
             EventKind::ExportLicensing(e) => e.scale(f),
-            _ => return false,
+            _ => {}
         }
-        true
     }
 
     /// Resolves names against the world, recording problems.
