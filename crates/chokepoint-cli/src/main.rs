@@ -66,9 +66,9 @@ enum Command {
     /// Monte Carlo over a scenario's uncertain events: shortfall and price quantiles, tail
     /// drivers; `risk merge` combines shards (see docs/risk.md).
     Risk(commands::risk::Args),
-    /// Money: what price floors are worth (`finance floor`, Monte Carlo against closed forms).
-    #[command(subcommand)]
-    Finance(commands::finance::FinanceCommand),
+    /// Money: what a scenario's price floors, collars, offtakes and reserves cost and earn
+    /// (`finance FILE`), and one floor by Monte Carlo against its closed form (`finance floor`).
+    Finance(commands::finance::Args),
 }
 
 fn main() -> ExitCode {
@@ -131,7 +131,11 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         // A market file carries everything it needs: no dataset is loaded.
         Command::Solve { file } => return commands::solve::run(file, cli.json),
         // Option values need no dataset.
-        Command::Finance(cmd) => return commands::finance::run(cmd, cli.json),
+        Command::Finance(args) => {
+            if let Some(cmd) = commands::finance::calculator(args) {
+                return commands::finance::floor(cmd, cli.json);
+            }
+        }
         _ => {}
     }
     let ds = load(cli)?;
@@ -145,6 +149,6 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Check { file } => commands::run::check(&ds, file, cli.json),
         Command::Run(args) => commands::run::run(&ds, args, cli.json),
         Command::Risk(args) => commands::risk::run(&ds, args, cli.json),
-        Command::Finance(cmd) => commands::finance::run(cmd, cli.json),
+        Command::Finance(args) => commands::finance::run(&ds, args, cli.json),
     }
 }

@@ -502,6 +502,112 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("The questions, answered") && page.contains("e22_drc_quota_annual"));
     assert!(page.contains("By end-use sector"));
+    // What the policies cost (E6–E8): every floor, collar, offtake and reserve is valued.
+    assert!(page.contains("What the policies cost"));
+    for id in [
+        "e6_g7_floor",
+        "e7_australia_collar",
+        "e7_australia_reserve",
+        "e8_mp_offtake",
+    ] {
+        assert!(page.contains(id), "no {id} in the policies section");
+    }
+}
+
+#[test]
+fn finance_values_a_scenarios_instruments_and_writes_its_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = minimal_data(tmp.path());
+    let out = tmp.path().join("fin");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/2026-01-critical-minerals.toml");
+    let run = chokepoint(&[
+        "--data",
+        &data,
+        "--json",
+        "finance",
+        seed.to_str().unwrap(),
+        "--to",
+        "2026",
+        "--draws",
+        "300",
+        "--no-counterfactual",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let v: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let ins = v["instruments"].as_array().unwrap();
+    let kinds: Vec<&str> = ins
+        .iter()
+        .map(|i| i["instrument"]["kind"].as_str().unwrap())
+        .collect();
+    for k in ["price_floor", "price_collar", "stockpile", "offtake"] {
+        assert!(kinds.contains(&k), "{kinds:?}");
+    }
+    for i in ins {
+        // Paid and received add up over the years to the path's totals.
+        let s = &i["scenario"];
+        let years: f64 = s["years"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|y| y["paid"].as_f64().unwrap())
+            .sum();
+        let paid = s["paid"].as_f64().unwrap();
+        assert!((years - paid).abs() <= 1e-6 * paid.abs().max(1.0), "{i}");
+        let d = i["draws"].as_array().unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0]["draws"], 300);
+        let c = &d[0]["net_cost"];
+        assert!(c["p5"].as_f64() <= c["p50"].as_f64() && c["p50"].as_f64() <= c["p95"].as_f64());
+    }
+    // The same numbers again with the same seed.
+    let again = chokepoint(&[
+        "--data",
+        &data,
+        "--json",
+        "finance",
+        seed.to_str().unwrap(),
+        "--to",
+        "2026",
+        "--draws",
+        "300",
+        "--no-counterfactual",
+    ]);
+    assert_eq!(run.stdout, again.stdout);
+    for f in [
+        "finance.json",
+        "finance.html",
+        "finance_instruments.csv",
+        "finance_years.csv",
+        "finance_quarters.csv",
+        "finance_projects.csv",
+    ] {
+        assert!(out.join(f).exists(), "no {f}");
+    }
+    let page = std::fs::read_to_string(out.join("finance.html")).unwrap();
+    assert!(page.contains("What the policies cost") && page.contains("e8_mp_offtake"));
+    // An unknown project is a clear error.
+    let bad = chokepoint(&[
+        "--data",
+        &data,
+        "finance",
+        seed.to_str().unwrap(),
+        "--to",
+        "2025",
+        "--draws",
+        "0",
+        "--no-counterfactual",
+        "--project",
+        "lynas_ndpr_expansoin",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("lynas_ndpr_expansion"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]

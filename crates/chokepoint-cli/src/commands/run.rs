@@ -25,6 +25,10 @@ pub(crate) struct Args {
     /// Run to this year instead of the scenario's `to`.
     #[arg(long)]
     to: Option<i32>,
+    /// Stochastic price paths per model for the report's "what the policies cost" section
+    /// (0: simulated paths only; `chokepoint finance FILE` gives the full valuation).
+    #[arg(long, default_value_t = 1000)]
+    finance_draws: usize,
 }
 
 /// Reads a scenario and checks it against the world model it runs on.
@@ -84,7 +88,24 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     let summary = summarize(&s, &run);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
-        let page = chokepoint_core::scenario::report::html(ds, &s, &run, &summary);
+        let finance = chokepoint_core::finance::instruments::value(
+            ds,
+            &prepared.world,
+            &chokepoint_core::finance::instruments::FinanceInputs {
+                scenario: &s,
+                baseline: &run.baseline,
+                run: &run.scenario,
+                without: &[],
+                market_draws: &[],
+            },
+            &chokepoint_core::finance::instruments::FinanceOptions {
+                draws: args.finance_draws,
+                seed: s.header.seed,
+                projects: Vec::new(),
+            },
+        )
+        .map_err(CliError::User)?;
+        let page = chokepoint_core::scenario::report::html(ds, &s, &run, &summary, Some(&finance));
         std::fs::write(dir.join("report.html"), page)?;
     }
     if json {

@@ -1037,6 +1037,9 @@ pub struct Project {
     /// processing cost over inputs (processed goods). Empty: the rule of assumptions
     /// `model_project_unit_cost` and `model_project_margin_premium`.
     pub unit_cost: Option<f64>,
+    /// Capital cost (currency). Empty: assumption `finance_capex_years_of_revenue` × capacity ×
+    /// the good's base price (used only by the finance report).
+    pub capex: Option<f64>,
     /// First output, as a decimal year (2028.5 = mid-2028).
     pub start: f64,
     /// Years from first output to full capacity (linear).
@@ -1060,6 +1063,7 @@ table!(
         "region_id",
         "capacity",
         "unit_cost",
+        "capex",
         "start",
         "ramp_years",
         "probability",

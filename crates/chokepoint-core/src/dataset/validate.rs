@@ -952,6 +952,7 @@ fn check_projects(c: &mut Checker<'_, '_>, ds: &Dataset) {
             &[
                 ("capacity", p.capacity),
                 ("unit_cost", p.unit_cost.unwrap_or(0.0)),
+                ("capex", p.capex.unwrap_or(0.0)),
                 ("ramp_years", p.ramp_years),
             ],
             0.0..=f64::MAX,

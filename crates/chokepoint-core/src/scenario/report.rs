@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::summary::Summary;
 use super::{Scenario, ScenarioRun};
 use crate::dataset::Dataset;
+use crate::finance::instruments::FinanceReport;
 use crate::world::Baseline;
 
 /// Escapes text for HTML.
@@ -225,25 +226,38 @@ fn timeline(s: &Scenario, periods: &[String]) -> String {
     out
 }
 
-/// The report page.
-pub fn html(ds: &Dataset, s: &Scenario, run: &ScenarioRun, summary: &Summary) -> String {
+/// The page head with the report's styles, up to the open body.
+fn head(title: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>body{{font:14px/1.45 system-ui,sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}}\
+         h1{{font-size:22px}}h2{{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}}h3{{font-size:15px;margin-top:18px}}\
+         table{{border-collapse:collapse;margin:8px 0}}td,th{{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}.chart{{width:560px;max-width:100%;margin:6px 8px 6px 0}}\
+         .t{{font-size:12px;font-weight:600}}.ax{{font-size:10px;fill:#444}}.grid{{stroke:#eee}}\
+         .grid2{{display:flex;flex-wrap:wrap}}.muted{{color:#666}}</style></head><body>",
+        esc(title)
+    )
+}
+
+/// The run report. With `finance`, it has a section on what the policies cost.
+pub fn html(
+    ds: &Dataset,
+    s: &Scenario,
+    run: &ScenarioRun,
+    summary: &Summary,
+    finance: Option<&FinanceReport>,
+) -> String {
     let periods: Vec<String> = run
         .scenario
         .periods
         .iter()
         .map(|p| p.period.clone())
         .collect();
-    let mut page = String::new();
+    let mut page = head(&summary.name);
     let _ = write!(
         page,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{name}</title>\
-         <style>body{{font:14px/1.45 system-ui,sans-serif;max-width:1180px;margin:24px auto;padding:0 16px;color:#222}}\
-         h1{{font-size:22px}}h2{{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}}\
-         table{{border-collapse:collapse;margin:8px 0}}td,th{{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}}\
-         td.n{{text-align:right;font-variant-numeric:tabular-nums}}.chart{{width:560px;max-width:100%;margin:6px 8px 6px 0}}\
-         .t{{font-size:12px;font-weight:600}}.ax{{font-size:10px;fill:#444}}.grid{{stroke:#eee}}\
-         .grid2{{display:flex;flex-wrap:wrap}}.muted{{color:#666}}</style></head><body>\
-         <h1>{name}</h1><p>{desc}</p><p class=\"muted\">{file} · demand path <b>{demand}</b> · {q} quarters · \
+        "<h1>{name}</h1><p>{desc}</p><p class=\"muted\">{file} · demand path <b>{demand}</b> · {q} quarters · \
          cleared {b}/{q} (baseline), {c}/{q} (scenario)</p>",
         name = esc(&summary.name),
         desc = esc(&s.header.description),
@@ -398,7 +412,13 @@ pub fn html(ds: &Dataset, s: &Scenario, run: &ScenarioRun, summary: &Summary) ->
             m.change * 100.0
         );
     }
-    page.push_str("</table><h2>Named assumptions</h2><details><summary>Every named assumption of the dataset (");
+    page.push_str("</table>");
+    if let Some(f) = finance {
+        page.push_str(&policies_section(f));
+    }
+    page.push_str(
+        "<h2>Named assumptions</h2><details><summary>Every named assumption of the dataset (",
+    );
     let _ = write!(
         page,
         "{})</summary><table><tr><th>id</th><th>value</th><th>unit</th><th>rationale</th></tr>",
@@ -415,5 +435,254 @@ pub fn html(ds: &Dataset, s: &Scenario, run: &ScenarioRun, summary: &Summary) ->
         );
     }
     page.push_str("</table></details><p class=\"muted\">Made by Chokepoint from public data; every number of the dataset has a source (data/PROVENANCE.md).</p></body></html>\n");
+    page
+}
+
+/// Money in millions of the model currency (USD), for people.
+fn musd(v: f64) -> String {
+    if v.is_finite() {
+        format!("{} m", num(v / 1e6))
+    } else {
+        "–".into()
+    }
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// "What the policies cost": every floor, collar, offtake and reserve of the scenario, valued
+/// on the simulated paths and over stochastic price paths, with reserves' tonnes and the
+/// projects the supports cover.
+pub fn policies_section(f: &FinanceReport) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h2>What the policies cost</h2><p class=\"muted\">{} to {} · money in millions of USD, present values at {:.1}% a year \
+         (assumption finance_public_discount_rate) from the start of {}. Net cost = what the state pays less what it receives \
+         (a reserve: less the value of the stock it still holds). The scenario path is the simulated market with every \
+         instrument in force; the baseline path is the calm market; stochastic paths move the scenario's prices by a \
+         geometric Brownian motion (GBM) or a mean-reverting factor estimated from the price history.</p>",
+        esc(&f.from),
+        esc(&f.to),
+        f.public_rate * 100.0,
+        esc(&f.from)
+    );
+    if f.instruments.is_empty() {
+        s.push_str("<p>The scenario has no price floor, collar, offtake or reserve.</p>");
+        return s;
+    }
+    s.push_str(
+        "<table><tr><th>event</th><th>kind</th><th>good</th><th>producers / owner</th><th>terms</th>\
+         <th>scenario path</th><th>baseline path</th><th>GBM mean</th><th>GBM P50</th><th>GBM P95</th>\
+         <th>GBM worst</th><th>mean-reverting P95</th><th>risk draws mean</th></tr>",
+    );
+    for v in &f.instruments {
+        let i = &v.instrument;
+        let terms = match i.kind.as_str() {
+            "stockpile" => format!(
+                "buys below {}, releases above {}, holds up to {}",
+                num(i.floor),
+                num(i.ceiling.unwrap_or(f64::NAN)),
+                num(i.volume.unwrap_or(f64::NAN))
+            ),
+            _ => {
+                let mut t = format!("floor {}", num(i.floor));
+                if let Some(c) = i.ceiling {
+                    let _ = write!(
+                        t,
+                        ", ceiling {} ({:.0}% above to the state)",
+                        num(c),
+                        i.upside_share * 100.0
+                    );
+                }
+                if let Some(vol) = i.volume {
+                    let _ = write!(t, ", {} a year", num(vol));
+                }
+                t
+            }
+        };
+        let regions = if i.regions.len() > 6 {
+            format!("{} regions", i.regions.len())
+        } else {
+            i.regions.join(", ")
+        };
+        let by = |m: &str| v.draws.iter().find(|d| d.model == m);
+        let cell = |d: Option<&crate::finance::instruments::DrawValue>,
+                    g: fn(&crate::finance::instruments::DrawValue) -> f64| {
+            d.map_or_else(|| "–".into(), |d| musd(g(d)))
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&i.event),
+            esc(&i.kind),
+            esc(&i.good),
+            esc(&regions),
+            esc(&terms),
+            musd(v.scenario.net_cost),
+            musd(v.baseline.net_cost),
+            cell(by("gbm"), |d| d.net_cost.mean),
+            cell(by("gbm"), |d| d.net_cost.p50),
+            cell(by("gbm"), |d| d.net_cost.p95),
+            cell(by("gbm"), |d| d.net_cost.max),
+            cell(by("mean_reverting"), |d| d.net_cost.p95),
+            cell(by("market"), |d| d.net_cost.mean),
+        );
+    }
+    s.push_str("</table>");
+    // Payments by year on the scenario path.
+    s.push_str("<h3>Payments by year (scenario path, undiscounted)</h3><table><tr><th>event</th><th>year</th><th>paid by the state</th><th>received</th><th>volume covered / stock held</th><th>bought</th><th>released</th></tr>");
+    for v in &f.instruments {
+        for y in &v.scenario.years {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&v.instrument.event),
+                y.year,
+                musd(y.paid),
+                musd(y.received),
+                num(y.volume),
+                num(y.bought),
+                num(y.released)
+            );
+        }
+    }
+    s.push_str("</table>");
+    // Producers.
+    let supports: Vec<_> = f
+        .instruments
+        .iter()
+        .filter(|v| v.instrument.kind != "stockpile")
+        .collect();
+    if !supports.is_empty() {
+        s.push_str("<h3>Producers: revenue with and without the support</h3><table><tr><th>event</th><th>scenario path: market</th><th>with support</th><th>GBM: market mean</th><th>market P5 (downside)</th><th>market std</th><th>with support: mean</th><th>P5</th><th>std</th><th>run without it: revenue change</th><th>output change</th><th>price change</th></tr>");
+        for v in supports {
+            let g = v.draws.iter().find(|d| d.model == "gbm");
+            let m = v.market_effect.as_ref();
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&v.instrument.event),
+                musd(v.scenario.producer_market),
+                musd(v.scenario.producer_with),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_market.mean)),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_market.p5)),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_market.std)),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_with.mean)),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_with.p5)),
+                g.map_or_else(|| "–".into(), |d| musd(d.producer_with.std)),
+                m.map_or_else(|| "–".into(), |m| musd(m.producer_market_change)),
+                m.map_or_else(|| "–".into(), |m| num(m.covered_output_change)),
+                m.map_or_else(
+                    || "–".into(),
+                    |m| format!("{:+.1}%", m.price_change * 100.0)
+                ),
+            );
+        }
+        s.push_str("</table>");
+    }
+    // Reserves.
+    for v in f.instruments.iter().filter(|v| v.reserve.is_some()) {
+        let Some(r) = &v.reserve else { continue };
+        let periods: Vec<String> = v
+            .scenario
+            .quarters
+            .iter()
+            .map(|q| q.period.clone())
+            .collect();
+        let stock: Vec<Option<f64>> = v.scenario.quarters.iter().map(|q| Some(q.volume)).collect();
+        let price: Vec<Option<f64>> = v.scenario.quarters.iter().map(|q| Some(q.price)).collect();
+        let _ = write!(
+            s,
+            "<h3>Reserve {}: {} of {}</h3><p>Bought {}, released {} (of which {} while the good was shorter than in the baseline), \
+             holding {} at the end.</p><div class=\"grid2\">{}{}</div>",
+            esc(&v.instrument.event),
+            esc(&v.instrument.regions.join(", ")),
+            esc(&v.instrument.good),
+            num(r.bought),
+            num(r.released),
+            num(r.released_in_shortfall),
+            num(r.closing_stock),
+            line_chart(
+                "Stock held",
+                "model units",
+                &periods,
+                &[("stock", "#2c7fb8", stock)]
+            ),
+            line_chart(
+                "Price where it is held",
+                "USD per unit",
+                &periods,
+                &[("price", "#c0392b", price)]
+            ),
+        );
+        if !r.shortfall_removed.is_empty() {
+            s.push_str("<table><tr><th>region</th><th>sector</th><th>good</th><th>shortfall removed (run without it − with it)</th></tr>");
+            for c in r.shortfall_removed.iter().take(12) {
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td></tr>",
+                    esc(&c.region),
+                    esc(&c.sector),
+                    esc(&c.good),
+                    num(c.removed)
+                );
+            }
+            s.push_str("</table>");
+        }
+    }
+    if !f.projects.is_empty() {
+        let _ = write!(
+            s,
+            "<h3>Pipeline projects the supports cover</h3><p class=\"muted\">NPV at {:.0}% a year (assumption finance_project_discount_rate).</p>\
+             <table><tr><th>project</th><th>good</th><th>region</th><th>capex</th><th>capex source</th><th>supported by</th>\
+             <th>NPV without</th><th>NPV with</th><th>IRR without</th><th>IRR with</th></tr>",
+            f.project_rate * 100.0
+        );
+        for p in &f.projects {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(&p.name),
+                esc(&p.good),
+                esc(&p.region),
+                musd(p.capex),
+                esc(&p.capex_source),
+                esc(&p.supported_by.join(", ")),
+                musd(p.npv_without),
+                musd(p.npv_with),
+                rate(p.irr_without),
+                rate(p.irr_with)
+            );
+        }
+        s.push_str("</table>");
+    }
+    s.push_str("<h3>Price dynamics</h3><table><tr><th>good</th><th>GBM volatility</th><th>mean reversion κ</th><th>OU σ</th><th>estimated from</th></tr>");
+    for (g, d) in &f.dynamics {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{:.1}%</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.1}%</td><td>{}</td></tr>",
+            esc(g),
+            d.vol * 100.0,
+            d.kappa,
+            d.sigma * 100.0,
+            esc(&d.source)
+        );
+    }
+    s.push_str("</table>");
+    for n in &f.notes {
+        let _ = write!(s, "<p class=\"muted\">{}</p>", esc(n));
+    }
+    s
+}
+
+/// `finance.html`: the policies section as a page of its own.
+pub fn finance_page(f: &FinanceReport) -> String {
+    let mut page = head(&format!("{}: what the policies cost", f.scenario));
+    let _ = write!(page, "<h1>{}</h1>", esc(&f.scenario));
+    page.push_str(&policies_section(f));
+    page.push_str("<p class=\"muted\">Made by Chokepoint from public data.</p></body></html>\n");
     page
 }

@@ -122,6 +122,37 @@ impl Baseline {
     }
 }
 
+/// One quarter of a reserve held by a `stockpile` event: what it bought and released.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReserveRow {
+    /// Quarter.
+    pub period: String,
+    /// Event id.
+    pub event: String,
+    /// Bought this quarter (model units).
+    pub bought: f64,
+    /// Released this quarter.
+    pub released: f64,
+    /// Stock held at the end of the quarter.
+    pub stock: f64,
+}
+
+/// One quarter of a pipeline project: its output and what each unit earned over its costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectRow {
+    /// Quarter.
+    pub period: String,
+    /// Project id (`model/projects.csv`).
+    pub project: String,
+    /// Output this quarter (model units).
+    pub output: f64,
+    /// Price of the output where it is made.
+    pub price: f64,
+    /// Operating margin per unit at the quarter's prices: the price less the unit cost (a mine)
+    /// or less the inputs' value and the processing cost (a plant).
+    pub unit_margin: f64,
+}
+
 /// How one quarter's clearing went.
 #[derive(Debug, Clone, Serialize)]
 pub struct PeriodStatus {
@@ -163,6 +194,12 @@ pub struct Baseline {
     pub routes: Vec<(String, String, String)>,
     /// Remarks (goods without an IEA path, ...).
     pub notes: Vec<String>,
+    /// Reserves held by `stockpile` events, per quarter (for the finance report).
+    #[serde(skip)]
+    pub reserve_rows: Vec<ReserveRow>,
+    /// Pipeline projects with capacity, per quarter (for the finance report).
+    #[serde(skip)]
+    pub project_rows: Vec<ProjectRow>,
 }
 
 /// Why a baseline cannot run.
@@ -492,6 +529,47 @@ fn add_projects(
     Ok(slots)
 }
 
+/// Output and unit margin of every project with capacity in a cleared quarter.
+fn project_rows_of(
+    m: &Model,
+    projects: &[Project],
+    market: &Market,
+    sol: &Solution,
+    period: &str,
+) -> Vec<ProjectRow> {
+    let mut out = Vec::new();
+    for (p, slot) in projects.iter().zip(&m.projects) {
+        let (output, price, cost, capacity) = match *slot {
+            ProjectSlot::Supply(k) => {
+                let s = &market.supply[k];
+                let price = sol.prices[market.node(s.region, s.good)];
+                (sol.supply[k], price, s.intercept, s.capacity)
+            }
+            ProjectSlot::Process(k) => {
+                let x = &market.processes[k];
+                let price = sol.prices[market.node(x.region, x.output)];
+                let inputs: f64 = x
+                    .inputs
+                    .iter()
+                    .map(|&(g, c)| c * sol.prices[market.node(x.region, g)])
+                    .sum();
+                (sol.activity[k], price, x.cost + inputs, x.capacity)
+            }
+        };
+        if capacity.unwrap_or(0.0) <= 0.0 {
+            continue;
+        }
+        out.push(ProjectRow {
+            period: period.to_string(),
+            project: p.project_id.clone(),
+            output,
+            price,
+            unit_margin: price - cost,
+        });
+    }
+    out
+}
+
 /// A project's expected annual capacity at `year`: probability × capacity × ramp-up (linear
 /// over `ramp_years` from `start`).
 pub(crate) fn project_capacity(p: &crate::dataset::tables::Project, year: f64) -> f64 {
@@ -781,6 +859,8 @@ fn simulate(
     let mut quarter_flows = Vec::new();
     let mut quarter_activity = Vec::new();
     let mut quarter_prices = Vec::new();
+    let mut reserve_rows = Vec::new();
+    let mut project_rows = Vec::new();
     for year in base_year + 1..=options.to_year {
         for q in 1..=4 {
             let period = format!("{year}Q{q}");
@@ -851,6 +931,20 @@ fn simulate(
             let sol = fast.solve(&market);
             for (e, st) in events.iter().zip(&mut states) {
                 e.kind.after(&market, &sol, st);
+                if sol.status == SolveStatus::Optimal
+                    && let Some((bought, released)) = e.kind.reserve_flows(&sol, st)
+                {
+                    reserve_rows.push(ReserveRow {
+                        period: period.clone(),
+                        event: e.id.clone(),
+                        bought,
+                        released,
+                        stock: st.stock,
+                    });
+                }
+            }
+            if sol.status == SolveStatus::Optimal {
+                project_rows.extend(project_rows_of(m, &ds.projects, &market, &sol, &period));
             }
             if sol.status == SolveStatus::Optimal {
                 quarter_flows.push(sol.flows.clone());
@@ -959,6 +1053,8 @@ fn simulate(
         rows,
         sector_rows,
         notes: m.notes.clone(),
+        reserve_rows,
+        project_rows,
         quarter_flows,
         quarter_prices,
         quarter_activity,

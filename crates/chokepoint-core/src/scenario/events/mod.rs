@@ -279,6 +279,17 @@ impl EventKind {
         }
     }
 
+    /// What a reserve bought and released in the cleared quarter (`None` for other kinds).
+    pub fn reserve_flows(&self, sol: &Solution, st: &EventState) -> Option<(f64, f64)> {
+        match self {
+            EventKind::Stockpile(_) => {
+                let (d, s) = (st.demand_step?, st.supply_step?);
+                Some((*sol.demand.get(d)?, *sol.supply.get(s)?))
+            }
+            _ => None,
+        }
+    }
+
     /// Changes the project pipeline while the event is in force.
     pub fn projects(&self, ev: &Event, t: f64, w: &World, projects: &mut [Project]) {
         match self {

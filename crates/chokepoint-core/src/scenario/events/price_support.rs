@@ -19,15 +19,19 @@ use chokepoint_equilibrium::{Market, SupplyStep};
 use super::Resolver;
 use crate::scenario::world::{Quarter, World};
 
-/// The producers a support covers and its terms, resolved.
+/// The producers a support covers and its terms, resolved (what the finance report values).
 #[derive(Debug, Clone, Default)]
-struct Support {
-    regions: Vec<usize>,
-    good: usize,
-    floor: f64,
-    ceiling: Option<(f64, f64)>,
+pub struct Support {
+    /// Producer regions covered.
+    pub regions: Vec<usize>,
+    /// Good supported.
+    pub good: usize,
+    /// Floor price.
+    pub floor: f64,
+    /// Ceiling and the share of the excess above it paid to the state (collars).
+    pub ceiling: Option<(f64, f64)>,
     /// Annual volume covered (∞ when the whole output is).
-    volume: f64,
+    pub volume: f64,
 }
 
 impl Support {
@@ -151,6 +155,11 @@ pub struct PriceFloor {
 }
 
 impl PriceFloor {
+    /// The resolved terms.
+    pub fn support(&self) -> &Support {
+        &self.support
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         self.support = resolve_support(
             r,
@@ -195,6 +204,11 @@ pub struct PriceCollar {
 }
 
 impl PriceCollar {
+    /// The resolved terms.
+    pub fn support(&self) -> &Support {
+        &self.support
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         let mut s = resolve_support(
             r,
@@ -240,6 +254,11 @@ pub struct Offtake {
 }
 
 impl Offtake {
+    /// The resolved terms.
+    pub fn support(&self) -> &Support {
+        &self.support
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         r.place(&self.buyer);
         let seller = std::slice::from_ref(&self.seller);

@@ -38,6 +38,11 @@ pub struct StockpileEvent {
 }
 
 impl StockpileEvent {
+    /// The region and good of the stock, resolved.
+    pub fn place(&self) -> (usize, usize) {
+        (self.region, self.good_id)
+    }
+
     pub(crate) fn resolve(&mut self, r: &mut Resolver<'_, '_, '_>) {
         let regions = r.place(&self.owner);
         if regions.len() > 1 {

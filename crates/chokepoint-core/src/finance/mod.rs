@@ -8,6 +8,9 @@
 //! fraction a year) or normal (arithmetic: Bachelier, σ in currency a year); payments are
 //! discounted at the continuous rate r.
 
+pub mod dynamics;
+pub mod instruments;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
