@@ -531,6 +531,8 @@ fn finance_values_a_scenarios_instruments_and_writes_its_tables() {
         "2026",
         "--draws",
         "300",
+        "--market-draws",
+        "3",
         "--no-counterfactual",
         "--out",
         out.to_str().unwrap(),
@@ -557,8 +559,12 @@ fn finance_values_a_scenarios_instruments_and_writes_its_tables() {
         let paid = s["paid"].as_f64().unwrap();
         assert!((years - paid).abs() <= 1e-6 * paid.abs().max(1.0), "{i}");
         let d = i["draws"].as_array().unwrap();
-        assert_eq!(d.len(), 2);
+        assert_eq!(d.len(), 3);
         assert_eq!(d[0]["draws"], 300);
+        assert_eq!(
+            (d[2]["model"].as_str(), d[2]["draws"].as_u64()),
+            (Some("market"), Some(3))
+        );
         let c = &d[0]["net_cost"];
         assert!(c["p5"].as_f64() <= c["p50"].as_f64() && c["p50"].as_f64() <= c["p95"].as_f64());
     }
@@ -573,8 +579,13 @@ fn finance_values_a_scenarios_instruments_and_writes_its_tables() {
         "2026",
         "--draws",
         "300",
+        "--market-draws",
+        "3",
+        "--threads",
+        "1",
         "--no-counterfactual",
     ]);
+    // Same seed, other thread count: the same numbers.
     assert_eq!(run.stdout, again.stdout);
     for f in [
         "finance.json",

@@ -329,6 +329,7 @@ fn print_report(r: &FinanceReport) {
         "GBM P95",
         "GBM worst",
         "mean-rev. P95",
+        "risk draws mean",
     ]);
     for v in &r.instruments {
         let d = |model: &str, f: fn(&chokepoint_core::finance::instruments::DrawValue) -> f64| {
@@ -347,6 +348,7 @@ fn print_report(r: &FinanceReport) {
             d("gbm", |d| d.net_cost.p95),
             d("gbm", |d| d.net_cost.max),
             d("mean_reverting", |d| d.net_cost.p95),
+            d("market", |d| d.net_cost.mean),
         ]);
     }
     outln!("Net fiscal cost (what the state pays less what it receives):\n{t}");

@@ -440,7 +440,9 @@ pub fn html(
 
 /// Money in millions of the model currency (USD), for people.
 fn musd(v: f64) -> String {
-    if v.is_finite() {
+    if v == 0.0 {
+        "0".into()
+    } else if v.is_finite() {
         format!("{} m", num(v / 1e6))
     } else {
         "–".into()
