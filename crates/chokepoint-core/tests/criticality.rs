@@ -1,0 +1,95 @@
+//! The EU criticality formulas against the worked example of docs/criticality-method.md §5.1
+//! (built from the 2017 Guidelines' definitions) and the 2023 list rule on published scores.
+
+use chokepoint_core::Dataset;
+use chokepoint_core::criticality::{
+    Supplier, economic_importance, eu_score, hhi_wgi_t, import_reliance, round1,
+    substitution_index, supply_risk_stage, wgi_scaled,
+};
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+}
+
+#[test]
+fn the_worked_example_gives_its_supply_risk_and_economic_importance() {
+    let ds = Dataset::embedded().unwrap();
+    let a = |id: &str| ds.assumption(id).unwrap();
+    let scale = |w: f64| wgi_scaled(w, a("wgi_best"), a("wgi_worst"), a("wgi_scaled_max"));
+    // Countries A, B, C (third countries), D (EU member).
+    let (wa, wb, wc, wd) = (scale(-0.5), scale(1.0), scale(-1.0), scale(1.2));
+    close(wa, 6.0);
+    close(wb, 3.0);
+    close(wc, 7.0);
+    close(wd, 2.6);
+    let s = |share, wgi_scaled, trade| Supplier {
+        share,
+        wgi_scaled,
+        trade,
+    };
+    let gs = hhi_wgi_t(&[s(0.7, wa, 1.1), s(0.2, wb, 1.0), s(0.1, wc, 1.0)]);
+    close(gs, 3.424);
+    let eus = hhi_wgi_t(&[s(0.3, wd, 1.0), s(0.4, wa, 1.1), s(0.3, wb, 1.0)]);
+    close(eus, 1.56);
+    let ir = import_reliance(300.0, 700.0, 0.0);
+    close(ir, 0.7);
+    let si_sr = substitution_index(&[(0.6, &[(0.25, 0.8)]), (0.4, &[])]);
+    close(si_sr, 0.97);
+    let si_ei = substitution_index(&[(0.6, &[(0.25, 0.9)]), (0.4, &[])]);
+    close(si_ei, 0.985);
+    let sr_p = supply_risk_stage(Some(gs), Some(eus), ir, 0.1, si_sr).unwrap();
+    close(sr_p, 1.9314252);
+    // Extraction: global supply only.
+    let gs_e = hhi_wgi_t(&[s(0.4, wa, 1.0), s(0.3, wb, 1.0), s(0.3, wc, 1.0)]);
+    close(gs_e, 1.86);
+    let sr_e = supply_risk_stage(Some(gs_e), None, ir, 0.1, si_sr).unwrap();
+    close(sr_e, 1.62378);
+    assert!(supply_risk_stage(None, None, ir, 0.1, si_sr).is_none());
+    // EI: the same in money and in shares of the economy (the normalisation cancels).
+    let ei = economic_importance(&[(0.6, 200.0), (0.4, 80.0)], 250.0, si_ei);
+    close(ei, 5.9888);
+    close(
+        economic_importance(&[(0.6, 0.02), (0.4, 0.008)], 0.025, si_ei),
+        ei,
+    );
+    let score = eu_score(
+        &[("extraction", sr_e), ("processing", sr_p)],
+        ei,
+        a("eu_sr_threshold"),
+        a("eu_ei_threshold"),
+    )
+    .unwrap();
+    assert_eq!(score.bottleneck, "processing");
+    assert_eq!((round1(score.sr), round1(score.ei)), (1.9, 6.0));
+    assert!(score.critical);
+    // Import reliance is clipped: a net exporter relies on nobody.
+    close(import_reliance(100.0, 10.0, 50.0), 0.0);
+    close(import_reliance(0.0, 10.0, 0.0), 1.0);
+}
+
+#[test]
+fn the_threshold_rule_on_published_2023_scores_gives_the_published_verdicts() {
+    // EU 2023 assessment (Grohol & Veeh 2023, doi:10.2873/725585, as transcribed in
+    // docs/criticality-method.md §3.1): (material, SR, EI, on the CRMA Annex II critical list).
+    // Kaolin sits on the EI threshold (2.8) with SR 0.8: not critical.
+    let ds = Dataset::embedded().unwrap();
+    let (sr_t, ei_t) = (
+        ds.assumption("eu_sr_threshold").unwrap(),
+        ds.assumption("eu_ei_threshold").unwrap(),
+    );
+    let published = [
+        ("antimony", 1.8, 5.4, true),
+        ("cobalt", 2.8, 6.8, true),
+        ("copper", 0.1, 4.0, false),
+        ("gallium", 3.9, 3.7, true),
+        ("lithium", 1.9, 3.9, true),
+        ("nickel", 0.5, 5.7, false),
+        ("tungsten", 1.2, 8.7, true),
+        ("dysprosium", 5.6, 7.8, true),
+        ("kaolin", 0.8, 2.8, false),
+    ];
+    for (m, sr, ei, critical) in published {
+        let s = eu_score(&[("stage", sr)], ei, sr_t, ei_t).unwrap();
+        assert_eq!(s.critical, critical, "{m}");
+    }
+}
