@@ -66,6 +66,9 @@ enum Command {
     /// Monte Carlo over a scenario's uncertain events: shortfall and price quantiles, tail
     /// drivers; `risk merge` combines shards (see docs/risk.md).
     Risk(commands::risk::Args),
+    /// Where a region's (a sector's) inputs were mined, refined and made: proportional tracing
+    /// through the cleared flows, baseline and scenario.
+    Exposure(commands::exposure::Args),
     /// Money: what a scenario's price floors, collars, offtakes and reserves cost and earn
     /// (`finance FILE`), and one floor by Monte Carlo against its closed form (`finance floor`).
     Finance(commands::finance::Args),
@@ -149,6 +152,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Check { file } => commands::run::check(&ds, file, cli.json),
         Command::Run(args) => commands::run::run(&ds, args, cli.json),
         Command::Risk(args) => commands::risk::run(&ds, args, cli.json),
+        Command::Exposure(args) => commands::exposure::run(&ds, args, cli.json),
         Command::Finance(args) => commands::finance::run(&ds, args, cli.json),
     }
 }

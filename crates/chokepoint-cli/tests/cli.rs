@@ -502,6 +502,14 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
     let page = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(page.contains("The questions, answered") && page.contains("e22_drc_quota_annual"));
     assert!(page.contains("By end-use sector"));
+    // The header's consumers traced (French aerospace, Japanese motor makers, US defence).
+    assert!(page.contains("Where the inputs come from") && page.contains("FRA aerospace"));
+    let exposure = v["exposure"].as_array().unwrap();
+    assert_eq!(exposure.len(), 3);
+    for c in exposure {
+        assert!(c["error"].is_null(), "{c}");
+        assert!(!c["baseline"].as_array().unwrap().is_empty(), "{c}");
+    }
     // What the policies cost (E6–E8): every floor, collar, offtake and reserve is valued.
     assert!(page.contains("What the policies cost"));
     for id in [
@@ -750,4 +758,49 @@ fn finance_floor_lands_within_three_standard_errors_of_its_closed_form() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--model normal"));
+}
+
+#[test]
+fn exposure_traces_a_consumer_through_its_chain_and_refuses_unknown_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = minimal_data(tmp.path());
+    let v = json(&[
+        "--data",
+        &data,
+        "exposure",
+        "JPN",
+        "--good",
+        "ndfeb_magnet",
+        "--year",
+        "2025",
+    ]);
+    let t = &v["baseline"][0];
+    assert_eq!(t["good"], "ndfeb_magnet");
+    assert!(t["quantity"].as_f64().unwrap() > 0.0);
+    let stages: Vec<&str> = t["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["good"].as_str().unwrap())
+        .collect();
+    for g in ["ndfeb_magnet", "ndpr_oxide", "ree_concentrate"] {
+        assert!(stages.contains(&g), "{stages:?}");
+    }
+    for s in t["stages"].as_array().unwrap() {
+        let sum: f64 = s["origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o[1].as_f64().unwrap())
+            .sum();
+        assert!((sum - 1.0).abs() < 1e-9, "{s}");
+    }
+    let bad = chokepoint(&["--data", &data, "exposure", "JPM", "--year", "2025"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("JPN"), "{}", stderr(&bad));
+    let bad = chokepoint(&[
+        "--data", &data, "exposure", "JPN", "--sector", "aerospac", "--year", "2025",
+    ]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("aerospace"), "{}", stderr(&bad));
 }

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod criticality;
 pub mod dataset;
 pub mod diagnostic;
+pub mod exposure;
 pub mod finance;
 pub mod metrics;
 pub mod risk;

@@ -85,7 +85,9 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
         run_scenario_with_progress(ds, &prepared, &s, progress)
     })
     .map_err(|e| CliError::User(e.to_string()))?;
-    let summary = summarize(&s, &run);
+    let mut summary = summarize(&s, &run);
+    summary.exposure =
+        chokepoint_core::exposure::compare(&prepared, &run, &s.header.exposure, s.header.to);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
         let finance = chokepoint_core::finance::instruments::value(

@@ -44,6 +44,21 @@ pub struct Header {
     /// Seed of the random draws (used by risk runs).
     #[serde(default)]
     pub seed: u64,
+    /// Consumers whose supply chains the run report traces (`chokepoint exposure`).
+    #[serde(default)]
+    pub exposure: Vec<ExposureQuery>,
+}
+
+/// A consumer to trace: a region, optionally one end-use sector and one good.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposureQuery {
+    /// Region (a model region or a country of one).
+    pub region: String,
+    /// End-use sector (default: all final consumption).
+    pub sector: Option<String>,
+    /// Good (default: every good the consumer uses).
+    pub good: Option<String>,
 }
 
 fn default_demand() -> String {

@@ -413,6 +413,7 @@ pub fn html(
         );
     }
     page.push_str("</table>");
+    page.push_str(&exposure_section(&summary.exposure));
     if let Some(f) = finance {
         page.push_str(&policies_section(f));
     }
@@ -687,4 +688,62 @@ pub fn finance_page(f: &FinanceReport) -> String {
     page.push_str(&policies_section(f));
     page.push_str("<p class=\"muted\">Made by Chokepoint from public data.</p></body></html>\n");
     page
+}
+
+fn origin_list(o: &[(String, f64)]) -> String {
+    o.iter()
+        .take(5)
+        .map(|(r, s)| format!("{} {:.0}%", esc(r), s * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "Where the inputs come from": the header's `exposure` consumers traced stage by stage.
+fn exposure_section(list: &[crate::exposure::Comparison]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<h2>Where the inputs come from</h2><p class=\"muted\">Proportional tracing through the cleared \
+         flows (every unit leaving a region carries the region's average mix of origins), stage by stage \
+         up the chain, in the run's last year. <i>untraced</i>: output not made from inputs in the model \
+         (secondary supply, or output calibrated without a plant).</p>",
+    );
+    for c in list {
+        let who = match &c.sector {
+            Some(sec) => format!("{} {}", c.region, sec),
+            None => c.region.clone(),
+        };
+        if let Some(e) = &c.error {
+            let _ = write!(s, "<p>{}: {}</p>", esc(&who), esc(e));
+            continue;
+        }
+        for (k, t) in c.baseline.iter().enumerate() {
+            let sc = c.scenario.get(k);
+            let _ = write!(
+                s,
+                "<h3>{}: {} ({} {}, baseline; {} scenario)</h3><table><tr><th>stage</th><th>baseline quantity</th>\
+                 <th>baseline origins</th><th>scenario quantity</th><th>scenario origins</th></tr>",
+                esc(&who),
+                esc(&t.good),
+                num(t.quantity),
+                c.year,
+                sc.map_or_else(|| "–".into(), |x| num(x.quantity)),
+            );
+            for (i, st) in t.stages.iter().enumerate() {
+                let other = sc.and_then(|x| x.stages.get(i));
+                let _ = write!(
+                    s,
+                    "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                    esc(&st.good),
+                    num(st.quantity),
+                    origin_list(&st.origins),
+                    other.map_or_else(|| "–".into(), |o| num(o.quantity)),
+                    other.map_or_else(String::new, |o| origin_list(&o.origins)),
+                );
+            }
+            s.push_str("</table>");
+        }
+    }
+    s
 }

@@ -99,6 +99,9 @@ pub struct Summary {
     pub shortfalls: Vec<ShortfallLine>,
     /// The article's questions.
     pub answers: Vec<Answer>,
+    /// The header's `exposure` consumers traced in the last year (filled by the caller that
+    /// has the world model: `chokepoint run`).
+    pub exposure: Vec<crate::exposure::Comparison>,
 }
 
 type Key = (String, String, String);
@@ -207,6 +210,7 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
         price_moves,
         shortfalls,
         answers: answers(&base, &scen),
+        exposure: Vec::new(),
     }
 }
 

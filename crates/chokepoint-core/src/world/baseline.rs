@@ -655,6 +655,11 @@ pub struct WorldModel {
 }
 
 impl WorldModel {
+    /// The plants of every quarter's market, in the order of a run's `quarter_activity`.
+    pub fn processes(&self) -> &[chokepoint_equilibrium::Process] {
+        &self.m.market.processes
+    }
+
     /// Builds and calibrates the world model on a demand path.
     pub fn prepare(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Self, BaselineError> {
         check_scenario_name(ds, scenario)?;
