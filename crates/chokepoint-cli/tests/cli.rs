@@ -510,6 +510,12 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
         assert!(c["error"].is_null(), "{c}");
         assert!(!c["baseline"].as_array().unwrap().is_empty(), "{c}");
     }
+    // Company exposure: the seed's five named companies are in the report.
+    assert!(page.contains("<h2>Companies</h2>"));
+    for c in ["MP Materials", "Centrus", "Freeport", "Albemarle", "SQM"] {
+        assert!(page.contains(c), "no {c} in the report");
+    }
+    assert!(!v["companies"].as_array().unwrap().is_empty());
     // What the policies cost (E6–E8): every floor, collar, offtake and reserve is valued.
     assert!(page.contains("What the policies cost"));
     for id in [

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod companies;
 pub mod criticality;
 pub mod dataset;
 pub mod diagnostic;

@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use chokepoint_core::Dataset;
 use chokepoint_core::exposure::{Flows, Trace, query};
-use chokepoint_core::world::RegionMap;
-use chokepoint_core::world::baseline::WorldModel;
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
@@ -43,21 +41,7 @@ struct Report {
 
 pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError> {
     let user = |e: String| CliError::User(e);
-    let (scenario, prepared) = match &args.scenario {
-        Some(file) => {
-            let (s, p) = super::run::load(ds, file)?;
-            (Some(s), p)
-        }
-        None => {
-            let map = RegionMap::from_dataset(ds)
-                .map_err(|e| CliError::User(format!("model regions: {e:?}")))?;
-            let p = WorldModel::prepare(ds, &map, "steps").map_err(|e| user(e.to_string()))?;
-            (None, p)
-        }
-    };
-    let base_year = ds
-        .assumption("default_year")
-        .map_err(|e| user(e.to_string()))? as i32;
+    let (scenario, prepared, base_year) = super::run::load_optional(ds, args.scenario.as_deref())?;
     let year = args
         .year
         .or(scenario.as_ref().map(|s| s.header.to))

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub(crate) mod baseline;
+pub(crate) mod companies;
 pub(crate) mod concentration;
 pub(crate) mod data;
 pub(crate) mod exposure;

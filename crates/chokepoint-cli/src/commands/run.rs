@@ -44,6 +44,31 @@ pub(crate) fn load(ds: &Dataset, file: &Path) -> Result<(Scenario, WorldModel), 
     Ok((scenario, prepared))
 }
 
+/// A scenario and its world model when a file is given, else the world model on the default
+/// demand path; with the dataset's base year.
+pub(crate) fn load_optional(
+    ds: &Dataset,
+    file: Option<&Path>,
+) -> Result<(Option<Scenario>, WorldModel, i32), CliError> {
+    let user = |e: String| CliError::User(e);
+    let (scenario, prepared) = match file {
+        Some(file) => {
+            let (s, p) = load(ds, file)?;
+            (Some(s), p)
+        }
+        None => {
+            let map =
+                RegionMap::from_dataset(ds).map_err(|e| user(format!("model regions: {e:?}")))?;
+            let p = WorldModel::prepare(ds, &map, "steps").map_err(|e| user(e.to_string()))?;
+            (None, p)
+        }
+    };
+    let base_year = ds
+        .assumption("default_year")
+        .map_err(|e| user(e.to_string()))? as i32;
+    Ok((scenario, prepared, base_year))
+}
+
 #[derive(Serialize)]
 struct CheckReport<'a> {
     ok: bool,
@@ -88,6 +113,8 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     let mut summary = summarize(&s, &run);
     summary.exposure =
         chokepoint_core::exposure::compare(&prepared, &run, &s.header.exposure, s.header.to);
+    summary.companies =
+        chokepoint_core::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
         let finance = chokepoint_core::finance::instruments::value(

@@ -78,4 +78,8 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/end_uses.csv",
         include_str!("../../../../data/model/end_uses.csv"),
     ),
+    (
+        "model/companies.csv",
+        include_str!("../../../../data/model/companies.csv"),
+    ),
 ];

@@ -113,6 +113,8 @@ pub struct Dataset {
     pub base_year: Vec<BaseYearSpec>,
     /// `model/demand_overrides.csv`: demand paths built on IEA scenarios.
     pub demand_overrides: Vec<DemandOverride>,
+    /// `model/companies.csv`: companies as owners of assets.
+    pub companies: Vec<Company>,
     /// `model/stockpiles.csv`: stocks with buy and release rules.
     pub stockpiles: Vec<Stockpile>,
     /// `model/plants.csv`: plant capacities by model region.
@@ -224,6 +226,7 @@ impl Dataset {
             base_year: read!(BaseYearSpec),
             demand_overrides: read!(DemandOverride),
             stockpiles: read!(Stockpile),
+            companies: read!(Company),
             plants: read!(Plant),
             projects: read!(Project),
             end_uses: read!(EndUse),
@@ -405,6 +408,7 @@ impl Dataset {
             (BaseYearSpec::FILE, self.base_year.len()),
             (DemandOverride::FILE, self.demand_overrides.len()),
             (Stockpile::FILE, self.stockpiles.len()),
+            (Company::FILE, self.companies.len()),
             (Plant::FILE, self.plants.len()),
             (Project::FILE, self.projects.len()),
             (EndUse::FILE, self.end_uses.len()),

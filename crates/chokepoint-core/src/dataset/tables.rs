@@ -1110,3 +1110,54 @@ table!(
         "note"
     ]
 );
+
+/// `model/companies.csv`: listed companies as owners of assets (mines, refineries, magnet and
+/// enrichment plants) with public capacities and locations, for company exposure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Company {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Company id.
+    pub company_id: String,
+    /// Display name.
+    pub company: String,
+    /// Exchange:ticker (empty when not listed).
+    pub ticker: String,
+    /// The asset.
+    pub asset: String,
+    /// Good it makes (a good of `model/base_year.csv`).
+    pub good_id: String,
+    /// Country (ISO3) or model region.
+    pub region_id: String,
+    /// Attributable capacity or output a year, in the good's model unit.
+    pub capacity: f64,
+    /// Unit as written (the good's model unit).
+    pub unit: String,
+    /// Year of the figure.
+    pub year: i32,
+    /// `capacity`, `output` or `project` (not yet producing).
+    pub basis: String,
+    /// Where the figure comes from.
+    pub source: String,
+    /// Remarks (ownership shares, conversions).
+    pub note: String,
+}
+table!(
+    Company,
+    "model/companies.csv",
+    [
+        "company_id",
+        "company",
+        "ticker",
+        "asset",
+        "good_id",
+        "region_id",
+        "capacity",
+        "unit",
+        "year",
+        "basis",
+        "source",
+        "note"
+    ]
+);

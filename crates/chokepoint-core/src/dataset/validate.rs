@@ -576,6 +576,7 @@ fn check_model(
     check_stockpiles(c, ds);
     check_plants(c, ds);
     check_projects(c, ds);
+    check_companies(c, ds);
     check_end_uses(c, ds);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
@@ -976,6 +977,24 @@ fn check_projects(c: &mut Checker<'_, '_>, ds: &Dataset) {
                     STATUSES.join(", ")
                 ),
                 "the project's stage of development".into(),
+            );
+        }
+    }
+}
+
+/// The rows of `model/companies.csv`: known places and goods, capacities ≥ 0, known bases.
+fn check_companies(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    let (regions, goods) = model_ids(ds);
+    for x in &ds.companies {
+        place_and_good::<Company>(c, x.line, &x.region_id, &x.good_id, &regions, &goods);
+        check_numbers::<Company>(c, x.line, &[("capacity", x.capacity)], 0.0..=f64::MAX);
+        const BASES: [&str; 3] = ["capacity", "output", "project"];
+        if !BASES.contains(&x.basis.as_str()) {
+            c.err::<Company>(
+                x.line,
+                "basis",
+                format!("basis '{}' is not one of {}", x.basis, BASES.join(", ")),
+                "capacity, output (when only output is published) or project".into(),
             );
         }
     }

@@ -414,6 +414,7 @@ pub fn html(
     }
     page.push_str("</table>");
     page.push_str(&exposure_section(&summary.exposure));
+    page.push_str(&companies_section(&summary.companies));
     if let Some(f) = finance {
         page.push_str(&policies_section(f));
     }
@@ -745,5 +746,57 @@ fn exposure_section(list: &[crate::exposure::Comparison]) -> String {
             s.push_str("</table>");
         }
     }
+    s
+}
+
+/// "Companies": revenue over the run from the assets each owns, baseline against scenario.
+fn companies_section(list: &[crate::companies::CompanyLine]) -> String {
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<h2>Companies</h2><p class=\"muted\">Revenue over the run from the assets each company owns \
+         (model/companies.csv): each asset makes its share of its region's output of the good (attributable \
+         capacity over the base-year output) at the region's price. Projects not yet producing are not counted.</p>\
+         <table><tr><th>company</th><th>ticker</th><th>baseline revenue</th><th>scenario revenue</th><th>change</th>\
+         <th>assets counted</th></tr>",
+    );
+    let mut sorted: Vec<&crate::companies::CompanyLine> = list.iter().collect();
+    sorted.sort_by(|a, b| a.change.total_cmp(&b.change));
+    for c in sorted {
+        let counted: Vec<String> = c
+            .assets
+            .iter()
+            .filter(|a| a.share.is_some())
+            .map(|a| {
+                let change = if a.baseline_volume > 0.0 {
+                    format!(
+                        " {:+.1}% volume",
+                        (a.scenario_volume / a.baseline_volume - 1.0) * 100.0
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} ({}, {}{})",
+                    esc(&a.asset),
+                    esc(&a.good),
+                    esc(&a.region),
+                    change
+                )
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:+.1}%</td><td>{}</td></tr>",
+            esc(&c.company),
+            esc(&c.ticker),
+            musd(c.baseline_revenue),
+            musd(c.scenario_revenue),
+            c.change * 100.0,
+            counted.join("; ")
+        );
+    }
+    s.push_str("</table>");
     s
 }

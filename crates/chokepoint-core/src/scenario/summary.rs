@@ -102,6 +102,8 @@ pub struct Summary {
     /// The header's `exposure` consumers traced in the last year (filled by the caller that
     /// has the world model: `chokepoint run`).
     pub exposure: Vec<crate::exposure::Comparison>,
+    /// Companies' revenue over the run, baseline and scenario (filled by `chokepoint run`).
+    pub companies: Vec<crate::companies::CompanyLine>,
 }
 
 type Key = (String, String, String);
@@ -211,6 +213,7 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
         shortfalls,
         answers: answers(&base, &scen),
         exposure: Vec::new(),
+        companies: Vec::new(),
     }
 }
 
