@@ -69,6 +69,9 @@ enum Command {
     /// Where a region's (a sector's) inputs were mined, refined and made: proportional tracing
     /// through the cleared flows, baseline and scenario.
     Exposure(commands::exposure::Args),
+    /// EU-method criticality of the model's materials for a jurisdiction, before and after a
+    /// scenario.
+    Criticality(commands::criticality::Args),
     /// Listed companies' volume and revenue from the assets they own, baseline and scenario.
     Companies(commands::companies::Args),
     /// Money: what a scenario's price floors, collars, offtakes and reserves cost and earn
@@ -155,6 +158,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Run(args) => commands::run::run(&ds, args, cli.json),
         Command::Risk(args) => commands::risk::run(&ds, args, cli.json),
         Command::Exposure(args) => commands::exposure::run(&ds, args, cli.json),
+        Command::Criticality(args) => commands::criticality::run(&ds, args, cli.json),
         Command::Companies(args) => commands::companies::run(&ds, args, cli.json),
         Command::Finance(args) => commands::finance::run(&ds, args, cli.json),
     }

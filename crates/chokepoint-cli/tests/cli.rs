@@ -510,6 +510,9 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
         assert!(c["error"].is_null(), "{c}");
         assert!(!c["baseline"].as_array().unwrap().is_empty(), "{c}");
     }
+    // EU-method criticality before and after.
+    assert!(page.contains("Criticality (EU method"));
+    assert!(!v["criticality"]["scenario"].as_array().unwrap().is_empty());
     // Company exposure: the seed's five named companies are in the report.
     assert!(page.contains("<h2>Companies</h2>"));
     for c in ["MP Materials", "Centrus", "Freeport", "Albemarle", "SQM"] {
@@ -809,4 +812,40 @@ fn exposure_traces_a_consumer_through_its_chain_and_refuses_unknown_names() {
     ]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("aerospace"), "{}", stderr(&bad));
+}
+
+#[test]
+fn criticality_scores_the_eu_and_refuses_an_unknown_jurisdiction() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = minimal_data(tmp.path());
+    let v = json(&["--data", &data, "criticality", "--year", "2025"]);
+    let list = v["baseline"].as_array().unwrap();
+    assert!(list.len() >= 10, "{v}");
+    let cobalt = list.iter().find(|m| m["material"] == "Cobalt").unwrap();
+    assert!(cobalt["sr"].as_f64().unwrap() > 0.0);
+    assert_eq!(cobalt["ei"].as_f64(), Some(6.8));
+    let critical: Vec<&str> = v["critical_before"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert!(
+        critical.contains(&"Cobalt") && !critical.contains(&"Copper"),
+        "{critical:?}"
+    );
+    assert!(v["scenario"].is_null());
+    let usa = json(&[
+        "--data",
+        &data,
+        "criticality",
+        "--jurisdiction",
+        "USA",
+        "--year",
+        "2025",
+    ]);
+    assert_eq!(usa["jurisdiction"], "USA");
+    let bad = chokepoint(&["--data", &data, "criticality", "--jurisdiction", "USB"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("USA"), "{}", stderr(&bad));
 }

@@ -122,3 +122,313 @@ pub fn eu_score(
         critical: round1(sr) >= sr_threshold && round1(ei) >= ei_threshold,
     })
 }
+
+/// One stage of a material scored on the model's flows.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageScore {
+    /// `extraction` or `processing`.
+    pub stage: String,
+    /// The model good standing for the stage.
+    pub good: String,
+    /// HHI_WGI,t of global supply (model regions).
+    pub hhi_gs: f64,
+    /// HHI_WGI,t of the jurisdiction's sourcing (its own output and imports by origin).
+    pub hhi_sourcing: f64,
+    /// Import reliance of the jurisdiction.
+    pub ir: f64,
+    /// Supply risk of the stage (with the table's EoL-RIR and SI_SR and its scope basis).
+    pub sr: f64,
+    /// The EU 2023 value, for comparison.
+    pub sr_published: Option<f64>,
+    /// The jurisdiction's sourcing shares by origin region, largest first.
+    pub sourcing: Vec<(String, f64)>,
+    /// The quantity sourced in the year (own output plus imports, model unit): small volumes
+    /// spread over many origins make a low concentration.
+    pub sourced: f64,
+}
+
+/// One material scored.
+#[derive(Debug, Clone, Serialize)]
+pub struct MaterialScore {
+    /// EU material name.
+    pub material: String,
+    /// Chokepoint commodity.
+    pub commodity: String,
+    /// Its stages.
+    pub stages: Vec<StageScore>,
+    /// Supply risk (the bottleneck stage's).
+    pub sr: f64,
+    /// The bottleneck stage.
+    pub bottleneck: String,
+    /// Economic importance: the EU 2023 value (not recomputed: no sector value-added table).
+    pub ei: Option<f64>,
+    /// Critical on the rounded scores (`None` without an EI).
+    pub critical: Option<bool>,
+}
+
+/// Scores every material of `model/criticality_eu.csv` that the model has a good for, on the
+/// flows of `year` of `run`, for the jurisdiction `regions` (model regions, e.g. those of
+/// `group:eu27`). A region's output (and what it ships) is split over its countries by their
+/// base-year shares of the good's output; each country carries its WGI (`wgi_year`) and its
+/// trade factor from `model/criticality_trade.csv` (scope `eu` for the sourcing term when
+/// `eu_scope`). Regions without country data are one supplier at their countries' mean WGI.
+pub fn assess(
+    ds: &crate::Dataset,
+    w: &crate::scenario::World,
+    run: &crate::world::Baseline,
+    year: i32,
+    regions: &[usize],
+    eu_scope: bool,
+) -> Result<Vec<MaterialScore>, String> {
+    let a = |id: &str| ds.assumption(id).map_err(|e| e.to_string());
+    let (best, worst, max) = (a("wgi_best")?, a("wgi_worst")?, a("wgi_scaled_max")?);
+    let wgi_year = a("wgi_year")? as i32;
+    let (sr_t, ei_t) = (a("eu_sr_threshold")?, a("eu_ei_threshold")?);
+    let nr = w.regions.len();
+    // Countries of each region, and the region's scaled governance.
+    let mut members: Vec<Vec<&str>> = vec![Vec::new(); nr];
+    for c in &ds.countries {
+        if let Some([r]) = w.place(&c.iso3).as_deref() {
+            members[*r].push(c.iso3.as_str());
+        }
+    }
+    let governance: Vec<f64> = members
+        .iter()
+        .map(|m| {
+            let v: Vec<f64> = m.iter().filter_map(|c| ds.wgi_mean(c, wgi_year)).collect();
+            if v.is_empty() {
+                max / 2.0
+            } else {
+                wgi_scaled(v.iter().sum::<f64>() / v.len() as f64, best, worst, max)
+            }
+        })
+        .collect();
+    // The year's production per node and flows per (from, to, good).
+    let year_flows = crate::exposure::Flows::of_year(run, w, &[], year)?;
+    let (production, flows) = (&year_flows.production, &year_flows.routes);
+    let inside = |r: usize| regions.contains(&r);
+    // The model good of a commodity's stage (the parent commodity's when it has none).
+    let good_of = |commodity: &str, stage: &str| -> Option<usize> {
+        let fits = |s: &str| match stage {
+            "extraction" => s == "mining",
+            _ => s == "refining" || s == "chemical",
+        };
+        let find = |c: &str| {
+            ds.goods
+                .iter()
+                .filter(|g| g.commodity_id == c && fits(&g.stage_id))
+                .find_map(|g| w.good(&g.good_id))
+        };
+        find(commodity).or_else(|| {
+            let parent = ds
+                .commodities
+                .iter()
+                .find(|c| c.commodity_id == commodity)
+                .and_then(|c| c.parent.as_deref())?;
+            find(parent)
+        })
+    };
+    let trade_of = |commodity: &str, stage: &str, iso3: &str, scope: &str| -> f64 {
+        ds.criticality_trade
+            .iter()
+            .find(|t| {
+                t.commodity_id == commodity
+                    && t.stage == stage
+                    && t.scope == scope
+                    && t.iso3 == iso3
+            })
+            .map_or(1.0, |t| t.t)
+    };
+    let trade = |commodity: &str, stage: &str, r: usize, scope: &str| -> f64 {
+        match members[r].as_slice() {
+            [iso3] => trade_of(commodity, stage, iso3, scope),
+            _ => 1.0,
+        }
+    };
+    // Each region's output split over its countries by their base-year shares of the good's
+    // output (`model/base_year.csv` `output` = commodity/stage/year/source); regions without
+    // country data stay one supplier.
+    let splits = |g: usize| -> Vec<Vec<(String, f64)>> {
+        let mut out: Vec<Vec<(String, f64)>> = vec![Vec::new(); nr];
+        let spec = ds.base_year.iter().find(|b| b.good_id == w.goods[g]);
+        let parts: Vec<&str> = spec.map_or(Vec::new(), |b| b.output.split('/').collect());
+        if let [c, st, y, src] = parts.as_slice()
+            && let Ok(conc) = crate::metrics::concentration::concentration(
+                ds,
+                &crate::metrics::concentration::ConcentrationQuery {
+                    commodity: c.to_string(),
+                    stage: Some(st.to_string()),
+                    year: y.parse().ok(),
+                    source: Some(src.to_string()),
+                    metric: crate::dataset::tables::Metric::Production,
+                },
+            )
+        {
+            for cs in &conc.countries {
+                if let (Some(share), Some([r])) = (cs.share, w.place(&cs.iso3).as_deref()) {
+                    out[*r].push((cs.iso3.clone(), share));
+                }
+            }
+        }
+        for v in &mut out {
+            let sum: f64 = v.iter().map(|x| x.1).sum();
+            if sum > 0.0 {
+                v.iter_mut().for_each(|x| x.1 /= sum);
+            } else {
+                v.clear();
+            }
+        }
+        out
+    };
+    let country_wgi = |iso3: &str, r: usize| {
+        ds.wgi_mean(iso3, wgi_year)
+            .map_or(governance[r], |v| wgi_scaled(v, best, worst, max))
+    };
+    let mut out: Vec<MaterialScore> = Vec::new();
+    for row in &ds.criticality_eu {
+        let Some(g) = good_of(&row.commodity_id, &row.stage) else {
+            continue;
+        };
+        let split = splits(g);
+        // Suppliers of a quantity per region, at country level where the split is known.
+        let suppliers = |q: &[f64], scope: &str| -> Vec<Supplier> {
+            let total: f64 = q.iter().sum();
+            let mut v = Vec::new();
+            if total <= 0.0 {
+                return v;
+            }
+            for r in 0..nr {
+                if q[r] <= 0.0 {
+                    continue;
+                }
+                if split[r].is_empty() {
+                    v.push(Supplier {
+                        share: q[r] / total,
+                        wgi_scaled: governance[r],
+                        trade: trade(&row.commodity_id, &row.stage, r, scope),
+                    });
+                } else {
+                    for (iso3, wt) in &split[r] {
+                        v.push(Supplier {
+                            share: q[r] / total * wt,
+                            wgi_scaled: country_wgi(iso3, r),
+                            trade: trade_of(&row.commodity_id, &row.stage, iso3, scope),
+                        });
+                    }
+                }
+            }
+            v
+        };
+        let total: f64 = (0..nr).map(|r| production[w.node(r, g)]).sum();
+        if total <= 0.0 {
+            continue;
+        }
+        let output: Vec<f64> = (0..nr).map(|r| production[w.node(r, g)]).collect();
+        let gs = suppliers(&output, "global");
+        // Sourcing: own output plus imports from outside, by origin.
+        let mut sourced = vec![0.0; nr];
+        let (mut imports, mut exports, mut own) = (0.0, 0.0, 0.0);
+        for &r in regions {
+            sourced[r] += production[w.node(r, g)];
+            own += production[w.node(r, g)];
+        }
+        for &(f, t, gg, x) in flows {
+            // Flows at the solvers' rounding are not sourcing.
+            if gg != g || inside(f) == inside(t) || x <= crate::world::RESIDUE * total {
+                continue;
+            }
+            if inside(t) {
+                sourced[f] += x;
+                imports += x;
+            } else {
+                exports += x;
+            }
+        }
+        let sourced_total: f64 = sourced.iter().sum();
+        let scope = if eu_scope { "eu" } else { "global" };
+        let js = suppliers(&sourced, scope);
+        let (hhi_gs, hhi_js) = (hhi_wgi_t(&gs), hhi_wgi_t(&js));
+        let ir = import_reliance(own, imports, exports);
+        let (use_gs, use_js) = match row.basis.as_str() {
+            "GSonly" => (true, false),
+            "EUonly" => (false, true),
+            _ => (true, true),
+        };
+        let sr = supply_risk_stage(
+            use_gs.then_some(hhi_gs),
+            (use_js && sourced_total > 0.0).then_some(hhi_js),
+            ir,
+            row.eol_rir_pct.unwrap_or(0.0) / 100.0,
+            row.si_sr.unwrap_or(1.0),
+        )
+        .unwrap_or(0.0);
+        let mut sourcing: Vec<(String, f64)> = (0..nr)
+            .filter(|&r| sourced[r] > 0.0)
+            .map(|r| (w.regions[r].clone(), sourced[r] / sourced_total))
+            .collect();
+        sourcing.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let stage = StageScore {
+            stage: row.stage.clone(),
+            good: w.goods[g].clone(),
+            hhi_gs,
+            hhi_sourcing: hhi_js,
+            ir,
+            sr,
+            sr_published: row.sr_published,
+            sourcing,
+            sourced: sourced_total,
+        };
+        match out.iter_mut().find(|m| m.material == row.material) {
+            Some(m) => m.stages.push(stage),
+            None => out.push(MaterialScore {
+                material: row.material.clone(),
+                commodity: row.commodity_id.clone(),
+                stages: vec![stage],
+                sr: 0.0,
+                bottleneck: String::new(),
+                ei: row.ei_published,
+                critical: None,
+            }),
+        }
+    }
+    for m in &mut out {
+        let stages: Vec<(&str, f64)> = m.stages.iter().map(|s| (s.stage.as_str(), s.sr)).collect();
+        if let Some(score) = eu_score(&stages, m.ei.unwrap_or(0.0), sr_t, ei_t) {
+            m.sr = score.sr;
+            m.bottleneck = score.bottleneck;
+            m.critical = m.ei.map(|_| score.critical);
+        }
+    }
+    Ok(out)
+}
+
+/// The EU-method scores of a scenario run against its baseline, for the run report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Jurisdiction (`EU`).
+    pub jurisdiction: String,
+    /// Year scored.
+    pub year: i32,
+    /// Baseline scores.
+    pub baseline: Vec<MaterialScore>,
+    /// Scenario scores (same materials).
+    pub scenario: Vec<MaterialScore>,
+}
+
+/// Scores the EU's materials in `year` of both runs of a scenario.
+pub fn compare_eu(
+    ds: &crate::Dataset,
+    w: &crate::scenario::World,
+    run: &crate::scenario::ScenarioRun,
+    year: i32,
+) -> Result<Comparison, String> {
+    let eu = w
+        .place("group:eu27")
+        .ok_or_else(|| "the model has no group:eu27 place".to_string())?;
+    Ok(Comparison {
+        jurisdiction: "EU".into(),
+        year,
+        baseline: assess(ds, w, &run.baseline, year, &eu, true)?,
+        scenario: assess(ds, w, &run.scenario, year, &eu, true)?,
+    })
+}

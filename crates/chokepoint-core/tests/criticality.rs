@@ -1,6 +1,8 @@
 //! The EU criticality formulas against the worked example of docs/criticality-method.md §5.1
 //! (built from the 2017 Guidelines' definitions) and the 2023 list rule on published scores.
 
+mod common;
+
 use chokepoint_core::Dataset;
 use chokepoint_core::criticality::{
     Supplier, economic_importance, eu_score, hhi_wgi_t, import_reliance, round1,
@@ -91,5 +93,79 @@ fn the_threshold_rule_on_published_2023_scores_gives_the_published_verdicts() {
     for (m, sr, ei, critical) in published {
         let s = eu_score(&[("stage", sr)], ei, sr_t, ei_t).unwrap();
         assert_eq!(s.critical, critical, "{m}");
+    }
+}
+
+#[test]
+fn a_chinese_ban_moves_eu_sourcing_and_the_model_scores_follow_the_formula() {
+    use chokepoint_core::criticality::assess;
+    use chokepoint_core::scenario::{Scenario, run_scenario};
+    use chokepoint_core::world::RegionMap;
+    use chokepoint_core::world::baseline::WorldModel;
+
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let text = r#"
+[scenario]
+name = "ban"
+to = 2026
+
+[[event]]
+id = "ban"
+kind = "export_ban"
+start = "2026-01-01"
+source = "test"
+origin = "CHN"
+destinations = ["group:eu27"]
+goods = ["apt", "tb_oxide"]
+"#;
+    let s = Scenario::load(text, "ban.toml", &mut prepared.world).unwrap();
+    let run = run_scenario(&ds, &prepared, &s).unwrap();
+    let w = &prepared.world;
+    let eu = w.place("group:eu27").unwrap();
+    let before = assess(&ds, w, &run.baseline, 2026, &eu, true).unwrap();
+    let after = assess(&ds, w, &run.scenario, 2026, &eu, true).unwrap();
+    let stage = |list: &[chokepoint_core::criticality::MaterialScore], m: &str, st: &str| {
+        list.iter()
+            .find(|x| x.material == m)
+            .and_then(|x| x.stages.iter().find(|s| s.stage == st))
+            .cloned()
+            .unwrap()
+    };
+    let china = |s: &chokepoint_core::criticality::StageScore| {
+        s.sourcing
+            .iter()
+            .find(|o| o.0 == "CHN")
+            .map_or(0.0, |o| o.1)
+    };
+    for m in ["Tungsten", "Terbium"] {
+        let (b, a) = (
+            stage(&before, m, "processing"),
+            stage(&after, m, "processing"),
+        );
+        assert!(
+            china(&b) > 0.0,
+            "{m}: the EU buys Chinese {} in the baseline",
+            b.good
+        );
+        assert_eq!(china(&a), 0.0, "{m}: none under the ban");
+        for s in [&b, &a] {
+            let sum: f64 = s.sourcing.iter().map(|o| o.1).sum();
+            assert!((sum - 1.0).abs() < 1e-9);
+            assert!((0.0..=1.0).contains(&s.ir));
+        }
+    }
+    // Every material's SR is its largest stage's, and its verdict the rounded thresholds'.
+    for m in &before {
+        let max = m
+            .stages
+            .iter()
+            .map(|s| s.sr)
+            .fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(m.sr, max, "{}", m.material);
+        if let Some(ei) = m.ei {
+            assert_eq!(m.critical, Some(round1(m.sr) >= 1.0 && round1(ei) >= 2.8));
+        }
     }
 }

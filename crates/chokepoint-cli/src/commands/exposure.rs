@@ -42,16 +42,7 @@ struct Report {
 pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError> {
     let user = |e: String| CliError::User(e);
     let (scenario, prepared, base_year) = super::run::load_optional(ds, args.scenario.as_deref())?;
-    let year = args
-        .year
-        .or(scenario.as_ref().map(|s| s.header.to))
-        .unwrap_or(base_year + 1);
-    if year <= base_year {
-        return Err(user(format!(
-            "--year {year} is not after the base year {base_year} (the runs start in {})",
-            base_year + 1
-        )));
-    }
+    let year = super::run::year_to_use(args.year, scenario.as_ref(), base_year)?;
     let w = &prepared.world;
     let baseline = prepared
         .run(ds, year, &[], None)

@@ -3,6 +3,7 @@
 pub(crate) mod baseline;
 pub(crate) mod companies;
 pub(crate) mod concentration;
+pub(crate) mod criticality;
 pub(crate) mod data;
 pub(crate) mod exposure;
 pub(crate) mod finance;

@@ -69,6 +69,25 @@ pub(crate) fn load_optional(
     Ok((scenario, prepared, base_year))
 }
 
+/// The year a command looks at: `--year`, else the scenario's last year, else the first year
+/// after the base year; a year not after the base year is refused.
+pub(crate) fn year_to_use(
+    year: Option<i32>,
+    scenario: Option<&Scenario>,
+    base_year: i32,
+) -> Result<i32, CliError> {
+    let year = year
+        .or(scenario.map(|s| s.header.to))
+        .unwrap_or(base_year + 1);
+    if year <= base_year {
+        return Err(CliError::User(format!(
+            "--year {year} is not after the base year {base_year} (the runs start in {})",
+            base_year + 1
+        )));
+    }
+    Ok(year)
+}
+
 #[derive(Serialize)]
 struct CheckReport<'a> {
     ok: bool,
@@ -115,6 +134,8 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
         chokepoint_core::exposure::compare(&prepared, &run, &s.header.exposure, s.header.to);
     summary.companies =
         chokepoint_core::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
+    summary.criticality =
+        chokepoint_core::criticality::compare_eu(ds, &prepared.world, &run, s.header.to).ok();
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
         let finance = chokepoint_core::finance::instruments::value(

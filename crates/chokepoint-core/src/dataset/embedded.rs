@@ -82,4 +82,12 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/companies.csv",
         include_str!("../../../../data/model/companies.csv"),
     ),
+    (
+        "model/criticality_eu.csv",
+        include_str!("../../../../data/model/criticality_eu.csv"),
+    ),
+    (
+        "model/criticality_trade.csv",
+        include_str!("../../../../data/model/criticality_trade.csv"),
+    ),
 ];

@@ -113,6 +113,10 @@ pub struct Dataset {
     pub base_year: Vec<BaseYearSpec>,
     /// `model/demand_overrides.csv`: demand paths built on IEA scenarios.
     pub demand_overrides: Vec<DemandOverride>,
+    /// `model/criticality_eu.csv`: EU 2023 criticality parameters.
+    pub criticality_eu: Vec<CriticalityEu>,
+    /// `model/criticality_trade.csv`: EU trade-restriction factors.
+    pub criticality_trade: Vec<CriticalityTrade>,
     /// `model/companies.csv`: companies as owners of assets.
     pub companies: Vec<Company>,
     /// `model/stockpiles.csv`: stocks with buy and release rules.
@@ -227,6 +231,8 @@ impl Dataset {
             demand_overrides: read!(DemandOverride),
             stockpiles: read!(Stockpile),
             companies: read!(Company),
+            criticality_eu: read!(CriticalityEu),
+            criticality_trade: read!(CriticalityTrade),
             plants: read!(Plant),
             projects: read!(Project),
             end_uses: read!(EndUse),
@@ -409,6 +415,8 @@ impl Dataset {
             (DemandOverride::FILE, self.demand_overrides.len()),
             (Stockpile::FILE, self.stockpiles.len()),
             (Company::FILE, self.companies.len()),
+            (CriticalityEu::FILE, self.criticality_eu.len()),
+            (CriticalityTrade::FILE, self.criticality_trade.len()),
             (Plant::FILE, self.plants.len()),
             (Project::FILE, self.projects.len()),
             (EndUse::FILE, self.end_uses.len()),

@@ -1161,3 +1161,91 @@ table!(
         "note"
     ]
 );
+
+/// `model/criticality_eu.csv`: the EU 2023 assessment's parameters per material and stage
+/// (published SR and EI, import reliance, end-of-life recycling input rate, substitution
+/// indices), for `chokepoint criticality`. Provenance: `model/criticality_eu.md`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriticalityEu {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Chokepoint commodity.
+    pub commodity_id: String,
+    /// EU material name.
+    pub material: String,
+    /// `extraction` or `processing`.
+    pub stage: String,
+    /// Published supply risk of the stage.
+    pub sr_published: Option<f64>,
+    /// Published economic importance (the material's).
+    pub ei_published: Option<f64>,
+    /// EU import reliance of the stage, %.
+    pub ir_pct: Option<f64>,
+    /// End-of-life recycling input rate, %.
+    pub eol_rir_pct: Option<f64>,
+    /// Substitution index for supply risk.
+    pub si_sr: Option<f64>,
+    /// Substitution index for economic importance.
+    pub si_ei: Option<f64>,
+    /// `GS+EU`, `GSonly` or `EUonly`.
+    pub basis: String,
+    /// Where the numbers come from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    CriticalityEu,
+    "model/criticality_eu.csv",
+    [
+        "commodity_id",
+        "material",
+        "stage",
+        "sr_published",
+        "ei_published",
+        "ir_pct",
+        "eol_rir_pct",
+        "si_sr",
+        "si_ei",
+        "basis",
+        "source",
+        "note"
+    ]
+);
+
+/// `model/criticality_trade.csv`: the EU method's trade-restriction factors t per commodity,
+/// stage, scope and country (1 where none is listed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriticalityTrade {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Chokepoint commodity.
+    pub commodity_id: String,
+    /// `extraction` or `processing`.
+    pub stage: String,
+    /// `global` or `eu`.
+    pub scope: String,
+    /// Country.
+    pub iso3: String,
+    /// Factor (≥ 0; 1 = no restriction).
+    pub t: f64,
+    /// Where it comes from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    CriticalityTrade,
+    "model/criticality_trade.csv",
+    [
+        "commodity_id",
+        "stage",
+        "scope",
+        "iso3",
+        "t",
+        "source",
+        "note"
+    ]
+);

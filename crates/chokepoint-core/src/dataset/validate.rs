@@ -577,6 +577,7 @@ fn check_model(
     check_plants(c, ds);
     check_projects(c, ds);
     check_companies(c, ds);
+    check_criticality(c, ds);
     check_end_uses(c, ds);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
@@ -997,6 +998,58 @@ fn check_companies(c: &mut Checker<'_, '_>, ds: &Dataset) {
                 "capacity, output (when only output is published) or project".into(),
             );
         }
+    }
+}
+
+/// The rows of `model/criticality_eu.csv` and `model/criticality_trade.csv`: known
+/// commodities and stages, numbers in range.
+fn check_criticality(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    let commodities: HashSet<&str> = ds
+        .commodities
+        .iter()
+        .map(|x| x.commodity_id.as_str())
+        .collect();
+    const STAGES: [&str; 2] = ["extraction", "processing"];
+    for x in &ds.criticality_eu {
+        c.reference::<CriticalityEu>(
+            x.line,
+            "commodity_id",
+            &x.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        if !STAGES.contains(&x.stage.as_str()) {
+            c.err::<CriticalityEu>(
+                x.line,
+                "stage",
+                format!("stage '{}' is not extraction or processing", x.stage),
+                "the EU method assesses extraction and processing".into(),
+            );
+        }
+        for (name, v, range) in [
+            ("ir_pct", x.ir_pct, 0.0..=100.0),
+            ("eol_rir_pct", x.eol_rir_pct, 0.0..=100.0),
+            ("si_sr", x.si_sr, 0.0..=1.0),
+            ("si_ei", x.si_ei, 0.0..=1.0),
+            ("sr_published", x.sr_published, 0.0..=f64::MAX),
+            ("ei_published", x.ei_published, 0.0..=f64::MAX),
+        ] {
+            if let Some(v) = v {
+                check_numbers::<CriticalityEu>(c, x.line, &[(name, v)], range);
+            }
+        }
+    }
+    for x in &ds.criticality_trade {
+        c.reference::<CriticalityTrade>(
+            x.line,
+            "commodity_id",
+            &x.commodity_id,
+            "commodity",
+            &commodities,
+            "commodities.csv",
+        );
+        check_numbers::<CriticalityTrade>(c, x.line, &[("t", x.t)], 0.0..=f64::MAX);
     }
 }
 

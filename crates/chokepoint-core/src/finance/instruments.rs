@@ -28,12 +28,7 @@ use crate::Dataset;
 use crate::risk::quantile;
 use crate::scenario::events::EventKind;
 use crate::scenario::{Event, Scenario, World};
-use crate::world::Baseline;
-
-/// Relative size below which a shortfall change between two runs is the solvers' rounding, not
-/// an effect: the equilibrium check's tolerance (`chokepoint_equilibrium` clears to 1e-9 relative
-/// violation; quantities summed over quarters and sectors carry about 1e-7).
-const RESIDUE: f64 = 1e-6;
+use crate::world::{Baseline, RESIDUE};
 
 /// What an instrument does, resolved against the world.
 #[derive(Debug, Clone)]

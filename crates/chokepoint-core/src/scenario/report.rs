@@ -415,6 +415,9 @@ pub fn html(
     page.push_str("</table>");
     page.push_str(&exposure_section(&summary.exposure));
     page.push_str(&companies_section(&summary.companies));
+    if let Some(c) = &summary.criticality {
+        page.push_str(&criticality_section(c));
+    }
     if let Some(f) = finance {
         page.push_str(&policies_section(f));
     }
@@ -795,6 +798,66 @@ fn companies_section(list: &[crate::companies::CompanyLine]) -> String {
             musd(c.scenario_revenue),
             c.change * 100.0,
             counted.join("; ")
+        );
+    }
+    s.push_str("</table>");
+    s
+}
+
+/// "Criticality": EU-method supply risk on the model's flows, baseline against scenario.
+fn criticality_section(c: &crate::criticality::Comparison) -> String {
+    let mut s = format!(
+        "<h2>Criticality ({} method, {})</h2><p class=\"muted\">Supply risk by the EU JRC formulas on the model's \
+         flows of {} (concentration of global supply and of the jurisdiction's sourcing, WGI-weighted with trade factors, \
+         import reliance), with the EU 2023 recycling rates, substitution indices and economic importance \
+         (model/criticality_eu.csv). Critical: SR ≥ 1 and EI ≥ 2.8 after rounding. When the jurisdiction sources \
+         nothing in the year, only the global term counts (the method's fallback).</p>\
+         <table><tr><th>material</th><th>bottleneck</th><th>SR baseline</th><th>SR scenario</th><th>SR EU 2023</th>\
+         <th>EI</th><th>critical (baseline → scenario)</th><th>largest source (baseline → scenario)</th></tr>",
+        esc(&c.jurisdiction),
+        c.year,
+        c.year
+    );
+    let yes = |v: Option<bool>| match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "–",
+    };
+    let top = |m: &crate::criticality::MaterialScore| {
+        m.stages
+            .iter()
+            .find(|x| x.stage == m.bottleneck)
+            .and_then(|x| x.sourcing.first())
+            .map_or_else(
+                || "–".to_string(),
+                |(r, v)| format!("{} {:.0}%", esc(r), v * 100.0),
+            )
+    };
+    for b in &c.baseline {
+        let sc = c.scenario.iter().find(|x| x.material == b.material);
+        let published = b
+            .stages
+            .iter()
+            .filter_map(|x| x.sr_published)
+            .fold(f64::NAN, f64::max);
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{:.1}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td>{} → {}</td><td>{} → {}</td></tr>",
+            esc(&b.material),
+            esc(&b.bottleneck),
+            b.sr,
+            sc.map_or_else(|| "–".into(), |x| format!("{:.1}", x.sr)),
+            if published.is_finite() {
+                format!("{published:.1}")
+            } else {
+                "–".into()
+            },
+            b.ei.map_or_else(|| "–".into(), |e| format!("{e:.1}")),
+            yes(b.critical),
+            sc.map_or("–", |x| yes(x.critical)),
+            top(b),
+            sc.map_or_else(|| "–".into(), top),
         );
     }
     s.push_str("</table>");

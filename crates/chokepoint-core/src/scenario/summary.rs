@@ -104,6 +104,9 @@ pub struct Summary {
     pub exposure: Vec<crate::exposure::Comparison>,
     /// Companies' revenue over the run, baseline and scenario (filled by `chokepoint run`).
     pub companies: Vec<crate::companies::CompanyLine>,
+    /// EU-method criticality in the last year, baseline and scenario (filled by `chokepoint
+    /// run`; `None` when it cannot be scored).
+    pub criticality: Option<crate::criticality::Comparison>,
 }
 
 type Key = (String, String, String);
@@ -214,6 +217,7 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
         answers: answers(&base, &scen),
         exposure: Vec::new(),
         companies: Vec::new(),
+        criticality: None,
     }
 }
 

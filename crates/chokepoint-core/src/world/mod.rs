@@ -107,3 +107,8 @@ pub fn production_by_region(
         notes,
     })
 }
+
+/// Relative size below which a quantity in a cleared run is the solvers' rounding, not a flow:
+/// the equilibrium is checked to 1e-9 relative violation, and quantities summed over quarters,
+/// sectors or routes carry about 1e-7 of the good's total.
+pub const RESIDUE: f64 = 1e-6;
