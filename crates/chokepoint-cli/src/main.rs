@@ -74,6 +74,9 @@ enum Command {
     Criticality(commands::criticality::Args),
     /// Listed companies' volume and revenue from the assets they own, baseline and scenario.
     Companies(commands::companies::Args),
+    /// The HTTP API: data, scenario validation, runs as background jobs stored in SQLite
+    /// (see docs/api.md).
+    Serve(commands::serve::Args),
     /// Money: what a scenario's price floors, collars, offtakes and reserves cost and earn
     /// (`finance FILE`), and one floor by Monte Carlo against its closed form (`finance floor`).
     Finance(commands::finance::Args),
@@ -160,6 +163,7 @@ fn run(cli: &Cli) -> Result<(), CliError> {
         Command::Exposure(args) => commands::exposure::run(&ds, args, cli.json),
         Command::Criticality(args) => commands::criticality::run(&ds, args, cli.json),
         Command::Companies(args) => commands::companies::run(&ds, args, cli.json),
+        Command::Serve(args) => commands::serve::run(ds, args),
         Command::Finance(args) => commands::finance::run(&ds, args, cli.json),
     }
 }

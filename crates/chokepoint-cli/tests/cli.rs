@@ -849,3 +849,104 @@ fn criticality_scores_the_eu_and_refuses_an_unknown_jurisdiction() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("USA"), "{}", stderr(&bad));
 }
+
+/// A free loopback port (bound then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 request to a local port: (status, body).
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    let status = out.get(9..12)?.parse().ok()?;
+    Some((status, out.split_once("\r\n\r\n")?.1.to_string()))
+}
+
+fn serve(data: &str, store: &Path, port: u16) -> std::process::Child {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+        .args(["--data", data, "serve", "--addr"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(store)
+        .args(["--finance-draws", "10", "--max-runs", "1"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if http(port, "GET", "/api/health", "").is_some() {
+            return child;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start");
+}
+
+#[test]
+fn a_killed_server_keeps_every_completed_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = minimal_data(tmp.path());
+    let store = tmp.path().join("store");
+    let port = free_port();
+    let mut server = serve(&data, &store, port);
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scenarios/risk/copper-cobalt-2026.toml"
+    ))
+    .unwrap();
+    let ids: Vec<i64> = (0..4)
+        .map(|_| {
+            let (status, body) = http(port, "POST", "/api/runs", &scenario).unwrap();
+            assert_eq!(status, 202, "{body}");
+            serde_json::from_str::<Value>(&body).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    // Wait for the first to complete, then kill the server mid-queue.
+    for _ in 0..600 {
+        let (_, body) = http(port, "GET", &format!("/api/runs/{}", ids[0]), "").unwrap();
+        if body.contains("\"status\":\"done\"") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (_, before) = http(port, "GET", &format!("/api/runs/{}", ids[0]), "").unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut server = serve(&data, &store, port);
+    let (_, list) = http(port, "GET", "/api/runs", "").unwrap();
+    let runs: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 4);
+    for r in runs.as_array().unwrap() {
+        let s = r["status"].as_str().unwrap();
+        assert!(s == "done" || s == "interrupted", "{r}");
+    }
+    // The completed run is intact: the same summary as before the kill.
+    let (_, after) = http(port, "GET", &format!("/api/runs/{}", ids[0]), "").unwrap();
+    let (b, a): (Value, Value) = (
+        serde_json::from_str(&before).unwrap(),
+        serde_json::from_str(&after).unwrap(),
+    );
+    assert_eq!(b["run"]["status"], "done");
+    assert_eq!(a["summary"], b["summary"]);
+    let (status, page) = http(port, "GET", &format!("/api/runs/{}/report", ids[0]), "").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("</html>"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

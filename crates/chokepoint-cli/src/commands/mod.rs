@@ -11,4 +11,5 @@ pub(crate) mod model;
 pub(crate) mod overview;
 pub(crate) mod risk;
 pub(crate) mod run;
+pub(crate) mod serve;
 pub(crate) mod solve;

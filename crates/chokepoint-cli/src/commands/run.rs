@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use chokepoint_core::Dataset;
-use chokepoint_core::scenario::summary::{Summary, summarize};
+use chokepoint_core::scenario::summary::Summary;
 use chokepoint_core::scenario::{Scenario, demand_path_of, run_scenario_with_progress};
 use chokepoint_core::world::RegionMap;
 use chokepoint_core::world::baseline::WorldModel;
@@ -129,33 +129,18 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
         run_scenario_with_progress(ds, &prepared, &s, progress)
     })
     .map_err(|e| CliError::User(e.to_string()))?;
-    let mut summary = summarize(&s, &run);
-    summary.exposure =
-        chokepoint_core::exposure::compare(&prepared, &run, &s.header.exposure, s.header.to);
-    summary.companies =
-        chokepoint_core::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
-    summary.criticality =
-        chokepoint_core::criticality::compare_eu(ds, &prepared.world, &run, s.header.to).ok();
+    let summary = chokepoint_core::scenario::run::full_summary(ds, &prepared, &s, &run);
     if let Some(dir) = &args.out {
         write_outputs(dir, &run, &summary)?;
-        let finance = chokepoint_core::finance::instruments::value(
+        let page = chokepoint_core::scenario::run::report_page(
             ds,
-            &prepared.world,
-            &chokepoint_core::finance::instruments::FinanceInputs {
-                scenario: &s,
-                baseline: &run.baseline,
-                run: &run.scenario,
-                without: &[],
-                market_draws: &[],
-            },
-            &chokepoint_core::finance::instruments::FinanceOptions {
-                draws: args.finance_draws,
-                seed: s.header.seed,
-                projects: Vec::new(),
-            },
+            &prepared,
+            &s,
+            &run,
+            &summary,
+            args.finance_draws,
         )
         .map_err(CliError::User)?;
-        let page = chokepoint_core::scenario::report::html(ds, &s, &run, &summary, Some(&finance));
         std::fs::write(dir.join("report.html"), page)?;
     }
     if json {

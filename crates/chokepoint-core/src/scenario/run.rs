@@ -54,3 +54,55 @@ pub fn prepare(
 ) -> Result<WorldModel, BaselineError> {
     WorldModel::prepare(ds, map, &scenario.header.demand)
 }
+
+/// The summary of a run with everything that needs the world model: the header's exposure
+/// traces, company revenue and EU-method criticality in the last year.
+pub fn full_summary(
+    ds: &Dataset,
+    prepared: &WorldModel,
+    scenario: &Scenario,
+    run: &ScenarioRun,
+) -> super::summary::Summary {
+    let mut summary = super::summary::summarize(scenario, run);
+    let to = scenario.header.to;
+    summary.exposure = crate::exposure::compare(prepared, run, &scenario.header.exposure, to);
+    summary.companies =
+        crate::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
+    summary.criticality = crate::criticality::compare_eu(ds, &prepared.world, run, to).ok();
+    summary
+}
+
+/// The run report page, with the policies valued over `finance_draws` stochastic paths.
+pub fn report_page(
+    ds: &Dataset,
+    prepared: &WorldModel,
+    scenario: &Scenario,
+    run: &ScenarioRun,
+    summary: &super::summary::Summary,
+    finance_draws: usize,
+) -> Result<String, String> {
+    use crate::finance::instruments::{FinanceInputs, FinanceOptions, value};
+    let finance = value(
+        ds,
+        &prepared.world,
+        &FinanceInputs {
+            scenario,
+            baseline: &run.baseline,
+            run: &run.scenario,
+            without: &[],
+            market_draws: &[],
+        },
+        &FinanceOptions {
+            draws: finance_draws,
+            seed: scenario.header.seed,
+            projects: Vec::new(),
+        },
+    )?;
+    Ok(super::report::html(
+        ds,
+        scenario,
+        run,
+        summary,
+        Some(&finance),
+    ))
+}

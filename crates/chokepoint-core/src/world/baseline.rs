@@ -331,6 +331,7 @@ enum ProjectSlot {
 }
 
 /// The base year, calibrated, and the growth paths of every good.
+#[derive(Clone)]
 struct Model {
     /// The calibrated market with demand split by sector and the pipeline's projects added
     /// (at zero capacity): the template of every quarter.
@@ -646,6 +647,7 @@ pub fn run_baseline(
 
 /// The world model prepared for runs: the calibrated base year, its growth paths, and the
 /// names and base figures events resolve against.
+#[derive(Clone)]
 pub struct WorldModel {
     m: Model,
     /// Names, places and base figures for scenario events.

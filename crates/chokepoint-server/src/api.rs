@@ -1,0 +1,498 @@
+//! The JSON API: routes, handlers and the OpenAPI document generated from them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as Extract};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chokepoint_core::diagnostic::Diagnostic;
+use chokepoint_core::scenario::{Scenario, demand_path_of};
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+
+use crate::State;
+use crate::store::{RunRecord, ScenarioRecord};
+
+type Shared = Arc<State>;
+
+/// The OpenAPI document of the API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Chokepoint API",
+        description = "Critical-mineral supply chains, computable"
+    ),
+    paths(
+        health,
+        commodities,
+        regions,
+        concentration,
+        validate,
+        save_scenario,
+        list_scenarios,
+        get_scenario,
+        submit_run,
+        list_runs,
+        get_run,
+        run_report
+    ),
+    components(schemas(
+        Health,
+        ApiError,
+        DiagnosticOut,
+        Validation,
+        Created,
+        CommodityOut,
+        RunOut,
+        RunRecord,
+        ScenarioRecord
+    ))
+)]
+pub struct ApiDoc;
+
+/// An error: what is wrong and how to fix it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiError {
+    /// What is wrong.
+    pub error: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+fn fail(status: StatusCode, error: impl Into<String>, hint: impl Into<String>) -> Response {
+    (
+        status,
+        Json(ApiError {
+            error: error.into(),
+            hint: hint.into(),
+        }),
+    )
+        .into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    fail(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        e.to_string(),
+        "see the server's log",
+    )
+}
+
+pub(crate) fn router(state: Shared, max_body: usize) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/commodities", get(commodities))
+        .route("/api/regions", get(regions))
+        .route("/api/concentration/{commodity}", get(concentration))
+        .route("/api/scenarios/validate", post(validate))
+        .route("/api/scenarios", post(save_scenario).get(list_scenarios))
+        .route("/api/scenarios/{id}", get(get_scenario))
+        .route("/api/runs", post(submit_run).get(list_runs))
+        .route("/api/runs/{id}", get(get_run))
+        .route("/api/runs/{id}/report", get(run_report))
+        .route("/openapi.json", get(openapi))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// With a token, every request must carry it.
+async fn auth(Extract(state): Extract<Shared>, req: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return fail(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong access token",
+                "send Authorization: Bearer TOKEN",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+async fn openapi() -> Response {
+    match ApiDoc::openapi().to_pretty_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// Liveness and version.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// Server version.
+    pub version: String,
+}
+
+#[utoipa::path(get, path = "/api/health", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// A commodity of the dataset.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CommodityOut {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Parent commodity (rare-earth elements: `rare_earths`).
+    pub parent: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/commodities", responses((status = 200, body = [CommodityOut])))]
+async fn commodities(Extract(state): Extract<Shared>) -> Json<Vec<CommodityOut>> {
+    Json(
+        state
+            .ds
+            .commodities
+            .iter()
+            .map(|c| CommodityOut {
+                id: c.commodity_id.clone(),
+                name: c.name.clone(),
+                parent: c.parent.clone(),
+            })
+            .collect(),
+    )
+}
+
+#[utoipa::path(get, path = "/api/regions", responses((status = 200, body = [String], description = "The model regions")))]
+async fn regions(Extract(state): Extract<Shared>) -> Response {
+    let s = state.clone();
+    match tokio::task::spawn_blocking(move || s.model("steps")).await {
+        Ok(Ok(m)) => Json(m.world.regions.clone()).into_response(),
+        Ok(Err(e)) => internal(e),
+        Err(e) => internal(e),
+    }
+}
+
+/// Query of `/api/concentration/{commodity}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ConcentrationParams {
+    /// Stage (default: mining, else the most upstream with data).
+    pub stage: Option<String>,
+    /// Year (default: the dataset's default year).
+    pub year: Option<i32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/concentration/{commodity}",
+    params(("commodity" = String, Path, description = "Commodity id or name"), ConcentrationParams),
+    responses(
+        (status = 200, description = "Country shares, HHI and governance-weighted HHI (as `chokepoint concentration --json`)"),
+        (status = 404, body = ApiError)
+    )
+)]
+async fn concentration(
+    Extract(state): Extract<Shared>,
+    Path(commodity): Path<String>,
+    Query(q): Query<ConcentrationParams>,
+) -> Response {
+    use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration};
+    let mut query = ConcentrationQuery::production(&commodity);
+    query.stage = q.stage;
+    query.year = q.year;
+    match concentration(&state.ds, &query) {
+        Ok(c) => Json(c).into_response(),
+        Err(e) => fail(
+            StatusCode::NOT_FOUND,
+            e.to_string(),
+            "GET /api/commodities lists the commodities",
+        ),
+    }
+}
+
+/// A located problem in a scenario.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiagnosticOut {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl From<&Diagnostic> for DiagnosticOut {
+    fn from(d: &Diagnostic) -> Self {
+        DiagnosticOut {
+            line: d.location.line,
+            col: d.location.col,
+            message: d.message.clone(),
+            hint: d.hint.clone(),
+        }
+    }
+}
+
+/// The outcome of checking a scenario.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Validation {
+    /// No problem found.
+    pub ok: bool,
+    /// Scenario name (when it parsed).
+    pub name: Option<String>,
+    /// Events (id, kind).
+    pub events: Vec<(String, String)>,
+    /// Every problem, located.
+    pub diagnostics: Vec<DiagnosticOut>,
+}
+
+/// A scenario checked against its world model (which now knows its coalitions), or its
+/// located problems.
+type Checked =
+    Result<(Scenario, Arc<chokepoint_core::world::baseline::WorldModel>), Vec<DiagnosticOut>>;
+
+/// Checks a scenario text against the world model of its demand path.
+fn check(state: &State, text: &str) -> Result<Checked, String> {
+    let model = state.model(&demand_path_of(text))?;
+    let mut prepared = (*model).clone();
+    match Scenario::load(text, "scenario.toml", &mut prepared.world) {
+        Ok(s) => Ok(Ok((s, Arc::new(prepared)))),
+        Err(e) => Ok(Err(e.diagnostics.iter().map(DiagnosticOut::from).collect())),
+    }
+}
+
+async fn checked(state: &Shared, text: String) -> Result<Checked, Response> {
+    let s = state.clone();
+    match tokio::task::spawn_blocking(move || check(&s, &text)).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(internal(e)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/scenarios/validate",
+    request_body(content = String, content_type = "text/plain", description = "The scenario file (TOML)"),
+    responses((status = 200, body = Validation, description = "`ok` false with located diagnostics when it has problems"))
+)]
+async fn validate(Extract(state): Extract<Shared>, body: String) -> Response {
+    match checked(&state, body).await {
+        Ok(Ok((s, _))) => Json(Validation {
+            ok: true,
+            name: Some(s.header.name.clone()),
+            events: s
+                .events
+                .iter()
+                .map(|e| (e.id.clone(), e.kind.name().to_string()))
+                .collect(),
+            diagnostics: Vec::new(),
+        })
+        .into_response(),
+        Ok(Err(d)) => Json(Validation {
+            ok: false,
+            name: None,
+            events: Vec::new(),
+            diagnostics: d,
+        })
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Something created.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Created {
+    /// Its id.
+    pub id: i64,
+    /// Its status (`queued` for runs, `saved` for scenarios).
+    pub status: String,
+}
+
+fn invalid(d: Vec<DiagnosticOut>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(Validation {
+            ok: false,
+            name: None,
+            events: Vec::new(),
+            diagnostics: d,
+        }),
+    )
+        .into_response()
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/scenarios",
+    request_body(content = String, content_type = "text/plain"),
+    responses((status = 201, body = Created), (status = 422, body = Validation))
+)]
+async fn save_scenario(Extract(state): Extract<Shared>, body: String) -> Response {
+    match checked(&state, body.clone()).await {
+        Ok(Ok((s, _))) => match state.store.add_scenario(&s.header.name, &body) {
+            Ok(id) => (
+                StatusCode::CREATED,
+                Json(Created {
+                    id,
+                    status: "saved".into(),
+                }),
+            )
+                .into_response(),
+            Err(e) => internal(e),
+        },
+        Ok(Err(d)) => invalid(d),
+        Err(r) => r,
+    }
+}
+
+#[utoipa::path(get, path = "/api/scenarios", responses((status = 200, body = [ScenarioRecord])))]
+async fn list_scenarios(Extract(state): Extract<Shared>) -> Response {
+    match state.store.scenarios() {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/scenarios/{id}",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ScenarioRecord), (status = 404, body = ApiError))
+)]
+async fn get_scenario(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+    match state.store.scenario(id) {
+        Ok(Some(s)) => Json(s).into_response(),
+        Ok(None) => fail(
+            StatusCode::NOT_FOUND,
+            format!("no scenario {id}"),
+            "GET /api/scenarios lists them",
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/runs",
+    request_body(content = String, content_type = "text/plain", description = "The scenario file (TOML)"),
+    responses((status = 202, body = Created, description = "Queued; poll GET /api/runs/{id}"), (status = 422, body = Validation))
+)]
+async fn submit_run(Extract(state): Extract<Shared>, body: String) -> Response {
+    let (scenario, model) = match checked(&state, body.clone()).await {
+        Ok(Ok(x)) => x,
+        Ok(Err(d)) => return invalid(d),
+        Err(r) => return r,
+    };
+    let id = match state.store.add_run(&scenario.header.name, &body) {
+        Ok(id) => id,
+        Err(e) => return internal(e),
+    };
+    let s = state.clone();
+    tokio::spawn(async move {
+        let Ok(_permit) = s.runs.acquire().await else {
+            return;
+        };
+        if s.store.start_run(id).is_err() {
+            return;
+        }
+        let worker = s.clone();
+        let outcome = tokio::task::spawn_blocking(move || execute(&worker, &model, &scenario))
+            .await
+            .unwrap_or_else(|e| Err(format!("the run stopped: {e}")));
+        let _ = match outcome {
+            Ok((summary, report)) => s.store.finish_run(id, &summary, &report),
+            Err(e) => s.store.fail_run(id, &e),
+        };
+    });
+    (
+        StatusCode::ACCEPTED,
+        Json(Created {
+            id,
+            status: "queued".into(),
+        }),
+    )
+        .into_response()
+}
+
+/// Runs a scenario: (summary JSON, report HTML).
+fn execute(
+    state: &State,
+    model: &chokepoint_core::world::baseline::WorldModel,
+    s: &Scenario,
+) -> Result<(String, String), String> {
+    use chokepoint_core::scenario::run::{full_summary, report_page};
+    let run =
+        chokepoint_core::scenario::run_scenario(&state.ds, model, s).map_err(|e| e.to_string())?;
+    let summary = full_summary(&state.ds, model, s, &run);
+    let page = report_page(&state.ds, model, s, &run, &summary, state.finance_draws)?;
+    let json = serde_json::to_string(&summary).map_err(|e| e.to_string())?;
+    Ok((json, page))
+}
+
+#[utoipa::path(get, path = "/api/runs", responses((status = 200, body = [RunRecord])))]
+async fn list_runs(Extract(state): Extract<Shared>) -> Response {
+    match state.store.runs() {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// A run with its summary once done.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RunOut {
+    /// The run.
+    pub run: RunRecord,
+    /// Its summary (as `chokepoint run --json`), once done.
+    #[schema(value_type = Option<Object>)]
+    pub summary: Option<serde_json::Value>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RunOut), (status = 404, body = ApiError))
+)]
+async fn get_run(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+    match state.store.run(id) {
+        Ok(Some((run, summary))) => Json(RunOut {
+            run,
+            summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+        })
+        .into_response(),
+        Ok(None) => fail(
+            StatusCode::NOT_FOUND,
+            format!("no run {id}"),
+            "GET /api/runs lists them",
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}/report",
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/html", description = "The run report"), (status = 404, body = ApiError))
+)]
+async fn run_report(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+    match state.store.report(id) {
+        Ok(Some(page)) => Html(Body::from(page)).into_response(),
+        Ok(None) => fail(
+            StatusCode::NOT_FOUND,
+            format!("run {id} has no report"),
+            "a run has a report once its status is done",
+        ),
+        Err(e) => internal(e),
+    }
+}

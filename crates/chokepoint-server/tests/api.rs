@@ -1,0 +1,232 @@
+//! The API against a server on 127.0.0.1:0: data, validation with located diagnostics, runs
+//! as background jobs stored in SQLite (kept across restarts), the OpenAPI document, and the
+//! access rules (token, body limit, loopback).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+
+use chokepoint_core::Dataset;
+use chokepoint_core::dataset::EMBEDDED_FILES;
+use chokepoint_server::{Config, ServeError, bind};
+use serde_json::Value;
+
+/// The dataset with the coarse regions (quick runs).
+fn minimal() -> Dataset {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, text) in EMBEDDED_FILES {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let minimal = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/model/regions_minimal.csv"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("model/regions.csv"), minimal).unwrap();
+    Dataset::load_dir(dir.path()).unwrap()
+}
+
+fn config(dir: &Path) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        token: None,
+        max_runs: 1,
+        max_body: 64 * 1024,
+        finance_draws: 20,
+    }
+}
+
+/// Starts a server on its own runtime thread; its address.
+fn start(config: Config) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let (addr, server) = bind(minimal(), config).await.unwrap();
+            tx.send(addr).unwrap();
+            server.await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// One HTTP/1.1 request: (status, body).
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{auth}Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text[9..12].parse().unwrap();
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    // Chunked bodies: join the chunks.
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        let mut b = String::new();
+        let mut r = rest;
+        while let Some((size, tail)) = r.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            b.push_str(&tail[..n]);
+            r = &tail[n + 2..];
+        }
+        b
+    } else {
+        rest.to_string()
+    };
+    (status, body)
+}
+
+fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let (status, text) = request(addr, method, path, body, None);
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}")),
+    )
+}
+
+const SCENARIO: &str = r#"[scenario]
+name = "grasberg"
+to = 2025
+
+[[event]]
+id = "grasberg"
+kind = "disruption"
+start = "2025-04-01"
+source = "test"
+place = "IDN"
+goods = ["cu_mined"]
+loss_per_year = 270000
+"#;
+
+fn wait_done(addr: SocketAddr, id: i64) -> Value {
+    for _ in 0..600 {
+        let (_, v) = json(addr, "GET", &format!("/api/runs/{id}"), "");
+        if v["run"]["status"] != "queued" && v["run"]["status"] != "running" {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("run {id} did not finish");
+}
+
+#[test]
+fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start(config(dir.path()));
+    let (status, v) = json(addr, "GET", "/api/health", "");
+    assert_eq!((status, v["status"].as_str()), (200, Some("ok")));
+    let (_, v) = json(addr, "GET", "/api/commodities", "");
+    assert!(v.as_array().unwrap().iter().any(|c| c["id"] == "cobalt"));
+    let (_, v) = json(addr, "GET", "/api/regions", "");
+    assert!(v.as_array().unwrap().iter().any(|r| r == "CHN"));
+    let (status, v) = json(addr, "GET", "/api/concentration/cobalt", "");
+    assert_eq!(status, 200);
+    assert!(
+        v["countries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["iso3"] == "COD")
+    );
+    let (status, v) = json(addr, "GET", "/api/concentration/unobtainium", "");
+    assert_eq!(status, 404);
+    assert!(v["hint"].as_str().unwrap().contains("/api/commodities"));
+
+    // Validation: a typo is located, with the nearest kind as a hint.
+    let typo = SCENARIO.replace("kind = \"disruption\"", "kind = \"disruptoin\"");
+    let (status, v) = json(addr, "POST", "/api/scenarios/validate", &typo);
+    assert_eq!((status, v["ok"].as_bool()), (200, Some(false)));
+    let d = &v["diagnostics"][0];
+    assert_eq!((d["line"].as_u64(), d["col"].as_u64()), (Some(7), Some(8)));
+    assert!(d["hint"].as_str().unwrap().contains("disruption"));
+    let (_, v) = json(addr, "POST", "/api/scenarios/validate", SCENARIO);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["events"][0][1], "disruption");
+
+    // Scenarios are stored; an invalid one is refused.
+    let (status, v) = json(addr, "POST", "/api/scenarios", SCENARIO);
+    assert_eq!(status, 201);
+    let sid = v["id"].as_i64().unwrap();
+    let (_, v) = json(addr, "GET", &format!("/api/scenarios/{sid}"), "");
+    assert_eq!(v["text"], SCENARIO);
+    assert_eq!(json(addr, "POST", "/api/scenarios", &typo).0, 422);
+
+    // A run: queued, then done with its summary and report.
+    let (status, v) = json(addr, "POST", "/api/runs", SCENARIO);
+    assert_eq!((status, v["status"].as_str()), (202, Some("queued")));
+    let id = v["id"].as_i64().unwrap();
+    let done = wait_done(addr, id);
+    assert_eq!(done["run"]["status"], "done", "{done}");
+    assert_eq!(done["summary"]["name"], "grasberg");
+    assert_eq!(done["summary"]["cleared"], serde_json::json!([4, 4]));
+    let (status, page) = request(addr, "GET", &format!("/api/runs/{id}/report"), "", None);
+    assert_eq!(status, 200);
+    assert!(page.starts_with("<!doctype html>") && page.contains("grasberg"));
+    assert_eq!(json(addr, "GET", "/api/runs/999", "").0, 404);
+
+    // The OpenAPI document lists every route.
+    let (status, v) = json(addr, "GET", "/openapi.json", "");
+    assert_eq!(status, 200);
+    for p in [
+        "/api/health",
+        "/api/runs",
+        "/api/runs/{id}",
+        "/api/scenarios/validate",
+    ] {
+        assert!(v["paths"][p].is_object(), "no {p} in the OpenAPI document");
+    }
+
+    // Too large a body is refused.
+    let big = "#".repeat(70 * 1024);
+    assert_eq!(
+        request(addr, "POST", "/api/scenarios/validate", &big, None).0,
+        413
+    );
+
+    // A second server on the same store sees the finished run.
+    let again = start(config(dir.path()));
+    let (_, v) = json(again, "GET", &format!("/api/runs/{id}"), "");
+    assert_eq!(v["run"]["status"], "done");
+    assert_eq!(v["summary"]["name"], "grasberg");
+}
+
+#[test]
+fn a_token_is_required_beyond_loopback_and_then_on_every_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut open = config(dir.path());
+    open.addr = "0.0.0.0:0".parse().unwrap();
+    let refused = rt.block_on(async { bind(minimal(), open).await.err() });
+    assert!(matches!(refused, Some(ServeError::NoToken(_))));
+    let mut guarded = config(dir.path());
+    guarded.token = Some("s3cret".into());
+    let addr = start(guarded);
+    assert_eq!(request(addr, "GET", "/api/health", "", None).0, 401);
+    assert_eq!(
+        request(addr, "GET", "/api/health", "", Some("wrong")).0,
+        401
+    );
+    assert_eq!(
+        request(addr, "GET", "/api/health", "", Some("s3cret")).0,
+        200
+    );
+}
