@@ -39,7 +39,9 @@ type Shared = Arc<State>;
         submit_run,
         list_runs,
         get_run,
-        run_report
+        run_report,
+        run_events,
+        compare
     ),
     components(schemas(
         Health,
@@ -50,7 +52,9 @@ type Shared = Arc<State>;
         CommodityOut,
         RunOut,
         RunRecord,
-        ScenarioRecord
+        ScenarioRecord,
+        Comparison,
+        AnswerPair
     ))
 )]
 pub struct ApiDoc;
@@ -95,6 +99,8 @@ pub(crate) fn router(state: Shared, max_body: usize) -> Router {
         .route("/api/runs", post(submit_run).get(list_runs))
         .route("/api/runs/{id}", get(get_run))
         .route("/api/runs/{id}/report", get(run_report))
+        .route("/api/runs/{id}/events", get(run_events))
+        .route("/api/compare", get(compare))
         .route("/openapi.json", get(openapi))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
         .layer(DefaultBodyLimit::max(max_body))
@@ -406,13 +412,16 @@ async fn submit_run(Extract(state): Extract<Shared>, body: String) -> Response {
             return;
         }
         let worker = s.clone();
-        let outcome = tokio::task::spawn_blocking(move || execute(&worker, &model, &scenario))
+        let outcome = tokio::task::spawn_blocking(move || execute(&worker, id, &model, &scenario))
             .await
             .unwrap_or_else(|e| Err(format!("the run stopped: {e}")));
         let _ = match outcome {
             Ok((summary, report)) => s.store.finish_run(id, &summary, &report),
             Err(e) => s.store.fail_run(id, &e),
         };
+        if let Ok(mut p) = s.progress.lock() {
+            p.remove(&id);
+        }
     });
     (
         StatusCode::ACCEPTED,
@@ -427,12 +436,22 @@ async fn submit_run(Extract(state): Extract<Shared>, body: String) -> Response {
 /// Runs a scenario: (summary JSON, report HTML).
 fn execute(
     state: &State,
+    id: i64,
     model: &chokepoint_core::world::baseline::WorldModel,
     s: &Scenario,
 ) -> Result<(String, String), String> {
     use chokepoint_core::scenario::run::{full_summary, report_page};
-    let run =
-        chokepoint_core::scenario::run_scenario(&state.ds, model, s).map_err(|e| e.to_string())?;
+    let run = chokepoint_core::scenario::run_scenario_with_progress(
+        &state.ds,
+        model,
+        s,
+        &mut |which, done, total| {
+            if let Ok(mut p) = state.progress.lock() {
+                p.insert(id, (which.to_string(), done, total));
+            }
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let summary = full_summary(&state.ds, model, s, &run);
     let page = report_page(&state.ds, model, s, &run, &summary, state.finance_draws)?;
     let json = serde_json::to_string(&summary).map_err(|e| e.to_string())?;
@@ -495,4 +514,162 @@ async fn run_report(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Res
         ),
         Err(e) => internal(e),
     }
+}
+
+/// How often a progress stream looks at a run (a display cadence, not a model quantity).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+#[utoipa::path(
+    get,
+    path = "/api/runs/{id}/events",
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/event-stream",
+        description = "Server-sent events: `progress` ({run, done, total}) while it runs, then one `status` ({status, error}) when it ends"),
+        (status = 404, body = ApiError))
+)]
+async fn run_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    match state.store.run(id) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return fail(
+                StatusCode::NOT_FOUND,
+                format!("no run {id}"),
+                "GET /api/runs lists them",
+            );
+        }
+        Err(e) => return internal(e),
+    }
+    // (state, last progress sent, finished)
+    let stream = futures_util::stream::unfold(
+        (state, None::<(String, usize, usize)>, false),
+        move |(state, last, ended)| async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let record = state.store.run(id).ok().flatten().map(|(r, _)| r);
+                let Some(run) = record else {
+                    let e = Event::default()
+                        .event("status")
+                        .data("{\"status\":\"gone\"}");
+                    return Some((Ok::<_, std::convert::Infallible>(e), (state, last, true)));
+                };
+                if run.status != "queued" && run.status != "running" {
+                    let data = serde_json::json!({"status": run.status, "error": run.error});
+                    let e = Event::default().event("status").data(data.to_string());
+                    return Some((Ok(e), (state, last, true)));
+                }
+                let now = state.progress.lock().ok().and_then(|p| p.get(&id).cloned());
+                if now.is_some() && now != last {
+                    let (which, done, total) = now.clone().unwrap_or_default();
+                    let data = serde_json::json!({"run": which, "done": done, "total": total});
+                    let e = Event::default().event("progress").data(data.to_string());
+                    return Some((Ok(e), (state, now, false)));
+                }
+                tokio::time::sleep(PROGRESS_EVERY).await;
+            }
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Query of `/api/compare`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CompareParams {
+    /// First run.
+    pub a: i64,
+    /// Second run.
+    pub b: i64,
+}
+
+/// One of the article's questions in two runs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AnswerPair {
+    /// Key.
+    pub key: String,
+    /// The question.
+    pub question: String,
+    /// Value in run a.
+    pub a: Option<f64>,
+    /// Value in run b.
+    pub b: Option<f64>,
+    /// Unit.
+    pub unit: String,
+}
+
+/// Two finished runs side by side.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    /// Run a.
+    pub a: RunRecord,
+    /// Run b.
+    pub b: RunRecord,
+    /// The article's questions answered in each.
+    pub answers: Vec<AnswerPair>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/compare",
+    params(CompareParams),
+    responses((status = 200, body = Comparison), (status = 404, body = ApiError), (status = 409, body = ApiError))
+)]
+async fn compare(Extract(state): Extract<Shared>, Query(q): Query<CompareParams>) -> Response {
+    let get = |id: i64| -> Result<(RunRecord, serde_json::Value), Box<Response>> {
+        match state.store.run(id) {
+            Ok(Some((r, Some(s)))) => Ok((
+                r,
+                serde_json::from_str(&s).map_err(|e| Box::new(internal(e)))?,
+            )),
+            Ok(Some((r, None))) => Err(Box::new(fail(
+                StatusCode::CONFLICT,
+                format!("run {id} is {}", r.status),
+                "compare runs whose status is done",
+            ))),
+            Ok(None) => Err(Box::new(fail(
+                StatusCode::NOT_FOUND,
+                format!("no run {id}"),
+                "GET /api/runs lists them",
+            ))),
+            Err(e) => Err(Box::new(internal(e))),
+        }
+    };
+    let ((ra, sa), (rb, sb)) = match (get(q.a), get(q.b)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return *e,
+    };
+    let list = |s: &serde_json::Value| -> Vec<serde_json::Value> {
+        s["answers"].as_array().cloned().unwrap_or_default()
+    };
+    let (la, lb) = (list(&sa), list(&sb));
+    let mut keys: Vec<&serde_json::Value> = la.iter().chain(&lb).collect();
+    keys.dedup_by(|x, y| x["key"] == y["key"]);
+    let mut answers: Vec<AnswerPair> = Vec::new();
+    for k in keys {
+        let key = k["key"].as_str().unwrap_or_default().to_string();
+        if answers.iter().any(|x| x.key == key) {
+            continue;
+        }
+        let find = |l: &[serde_json::Value]| {
+            l.iter()
+                .find(|x| x["key"] == key.as_str())
+                .and_then(|x| x["value"].as_f64())
+        };
+        answers.push(AnswerPair {
+            question: k["question"].as_str().unwrap_or_default().to_string(),
+            unit: k["unit"].as_str().unwrap_or_default().to_string(),
+            a: find(&la),
+            b: find(&lb),
+            key,
+        });
+    }
+    Json(Comparison {
+        a: ra,
+        b: rb,
+        answers,
+    })
+    .into_response()
 }

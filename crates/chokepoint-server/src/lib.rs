@@ -65,6 +65,8 @@ pub(crate) struct State {
     pub(crate) runs: tokio::sync::Semaphore,
     pub(crate) token: Option<String>,
     pub(crate) finance_draws: usize,
+    /// Progress of the runs in flight: run id → (which run, quarters done, quarters in all).
+    pub(crate) progress: Mutex<HashMap<i64, (String, usize, usize)>>,
 }
 
 impl State {
@@ -110,6 +112,7 @@ pub async fn bind(
         runs: tokio::sync::Semaphore::new(config.max_runs.max(1)),
         token: config.token.clone(),
         finance_draws: config.finance_draws,
+        progress: Mutex::new(HashMap::new()),
     });
     let app = api::router(state, config.max_body);
     let listener = tokio::net::TcpListener::bind(config.addr)

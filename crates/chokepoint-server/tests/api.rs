@@ -183,6 +183,33 @@ fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
     assert!(page.starts_with("<!doctype html>") && page.contains("grasberg"));
     assert_eq!(json(addr, "GET", "/api/runs/999", "").0, 404);
 
+    // Progress over server-sent events ends with the run's status.
+    let (_, v) = json(addr, "POST", "/api/runs", SCENARIO);
+    let second = v["id"].as_i64().unwrap();
+    let (status, events) = request(addr, "GET", &format!("/api/runs/{second}/events"), "", None);
+    assert_eq!(status, 200);
+    assert!(events.contains("event: status"), "{events}");
+    assert!(events.contains("\"status\":\"done\""), "{events}");
+    for line in events
+        .lines()
+        .filter(|l| l.starts_with("data: {\"done\"") || l.contains("\"total\""))
+    {
+        let v: Value = serde_json::from_str(line.trim_start_matches("data: ")).unwrap();
+        assert!(v["done"].as_u64() <= v["total"].as_u64(), "{line}");
+    }
+    // Two runs side by side: the same scenario gives the same answers.
+    let (status, v) = json(addr, "GET", &format!("/api/compare?a={id}&b={second}"), "");
+    assert_eq!(status, 200, "{v}");
+    let answers = v["answers"].as_array().unwrap();
+    assert!(!answers.is_empty());
+    for a in answers {
+        assert_eq!(a["a"], a["b"], "{a}");
+    }
+    assert_eq!(
+        json(addr, "GET", &format!("/api/compare?a={id}&b=999"), "").0,
+        404
+    );
+
     // The OpenAPI document lists every route.
     let (status, v) = json(addr, "GET", "/openapi.json", "");
     assert_eq!(status, 200);
