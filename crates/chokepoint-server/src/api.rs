@@ -41,7 +41,8 @@ type Shared = Arc<State>;
         get_run,
         run_report,
         run_events,
-        compare
+        compare,
+        seed
     ),
     components(schemas(
         Health,
@@ -102,6 +103,8 @@ pub(crate) fn router(state: Shared, max_body: usize) -> Router {
         .route("/api/runs/{id}/events", get(run_events))
         .route("/api/compare", get(compare))
         .route("/openapi.json", get(openapi))
+        .route("/", get(dashboard))
+        .route("/api/examples/seed", get(seed))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
@@ -124,6 +127,20 @@ async fn auth(Extract(state): Extract<Shared>, req: Request, next: Next) -> Resp
         }
     }
     next.run(req).await
+}
+
+/// The dashboard page (embedded: no CDN, works offline).
+async fn dashboard() -> Html<&'static str> {
+    Html(include_str!("../assets/index.html"))
+}
+
+#[utoipa::path(get, path = "/api/examples/seed", responses((status = 200, content_type = "text/plain", description = "The seed scenario file (TOML): a starting point for the editor")))]
+async fn seed() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        include_str!("../../../scenarios/2026-01-critical-minerals.toml"),
+    )
+        .into_response()
 }
 
 async fn openapi() -> Response {

@@ -132,6 +132,17 @@ fn wait_done(addr: SocketAddr, id: i64) -> Value {
 fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let addr = start(config(dir.path()));
+    // The dashboard page and the seed scenario it starts from.
+    let (status, page) = request(addr, "GET", "/", "", None);
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("<textarea id=\"editor\"")
+            && !page.contains("http://")
+            && !page.contains("https://")
+    );
+    let (status, seed) = request(addr, "GET", "/api/examples/seed", "", None);
+    assert_eq!(status, 200);
+    assert!(seed.contains("[scenario]") && seed.contains("e22_drc_quota_annual"));
     let (status, v) = json(addr, "GET", "/api/health", "");
     assert_eq!((status, v["status"].as_str()), (200, Some("ok")));
     let (_, v) = json(addr, "GET", "/api/commodities", "");
