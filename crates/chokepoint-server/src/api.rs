@@ -42,7 +42,10 @@ type Shared = Arc<State>;
         run_report,
         run_events,
         compare,
-        seed
+        seed,
+        exposure,
+        criticality,
+        companies
     ),
     components(schemas(
         Health,
@@ -102,6 +105,9 @@ pub(crate) fn router(state: Shared, max_body: usize) -> Router {
         .route("/api/runs/{id}/report", get(run_report))
         .route("/api/runs/{id}/events", get(run_events))
         .route("/api/compare", get(compare))
+        .route("/api/exposure/{region}", get(exposure))
+        .route("/api/criticality", get(criticality))
+        .route("/api/companies", get(companies))
         .route("/openapi.json", get(openapi))
         .route("/", get(dashboard))
         .route("/api/examples/seed", get(seed))
@@ -688,5 +694,176 @@ async fn compare(Extract(state): Extract<Shared>, Query(q): Query<CompareParams>
         b: rb,
         answers,
     })
+    .into_response()
+}
+
+/// The baseline of the default demand path through `year` (first year after the base year by
+/// default), computed off the async threads; (model, run, year).
+async fn baseline_to(
+    state: &Shared,
+    year: Option<i32>,
+) -> Result<
+    (
+        Arc<chokepoint_core::world::baseline::WorldModel>,
+        chokepoint_core::world::Baseline,
+        i32,
+    ),
+    Box<Response>,
+> {
+    let s = state.clone();
+    let out = tokio::task::spawn_blocking(move || -> Result<_, (StatusCode, String, String)> {
+        let base = s.ds.assumption("default_year").map_err(|e| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                e.to_string(),
+                String::new(),
+            )
+        })? as i32;
+        let year = year.unwrap_or(base + 1);
+        if year <= base {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!("year {year} is not after the base year {base}"),
+                format!("runs start in {}", base + 1),
+            ));
+        }
+        let model = s
+            .model("steps")
+            .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e, String::new()))?;
+        let run = model
+            .run(&s.ds, year, &[], None)
+            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string(), String::new()))?;
+        Ok((model, run, year))
+    })
+    .await;
+    match out {
+        Ok(Ok(x)) => Ok(x),
+        Ok(Err((status, e, hint))) => Err(Box::new(fail(status, e, hint))),
+        Err(e) => Err(Box::new(internal(e))),
+    }
+}
+
+/// Query of `/api/exposure/{region}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ExposureParams {
+    /// One end-use sector (default: all final consumption).
+    pub sector: Option<String>,
+    /// One good (default: every good the consumer uses).
+    pub good: Option<String>,
+    /// Year traced in the baseline (default: the first year after the base year).
+    pub year: Option<i32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/exposure/{region}",
+    params(("region" = String, Path, description = "Model region or country"), ExposureParams),
+    responses((status = 200, description = "Traces as `chokepoint exposure --json` lists them (baseline)"), (status = 404, body = ApiError))
+)]
+async fn exposure(
+    Extract(state): Extract<Shared>,
+    Path(region): Path<String>,
+    Query(q): Query<ExposureParams>,
+) -> Response {
+    use chokepoint_core::exposure::{Flows, query};
+    let (model, run, year) = match baseline_to(&state, q.year).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let traced = Flows::of_year(&run, &model.world, model.processes(), year).and_then(|f| {
+        query(
+            &f,
+            &model.world,
+            &region,
+            q.sector.as_deref(),
+            q.good.as_deref(),
+        )
+    });
+    match traced {
+        Ok(t) => Json(
+            serde_json::json!({"region": region, "sector": q.sector, "year": year, "baseline": t}),
+        )
+        .into_response(),
+        Err(e) => fail(
+            StatusCode::NOT_FOUND,
+            e,
+            "GET /api/regions lists the regions",
+        ),
+    }
+}
+
+/// Query of `/api/criticality`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CriticalityParams {
+    /// `EU` (default), a model region, a country or `group:ID`.
+    pub jurisdiction: Option<String>,
+    /// Year scored in the baseline (default: the first year after the base year).
+    pub year: Option<i32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/criticality",
+    params(CriticalityParams),
+    responses((status = 200, description = "EU-method scores as `chokepoint criticality --json` lists them (baseline)"), (status = 404, body = ApiError))
+)]
+async fn criticality(
+    Extract(state): Extract<Shared>,
+    Query(q): Query<CriticalityParams>,
+) -> Response {
+    let (model, run, year) = match baseline_to(&state, q.year).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let name = q.jurisdiction.unwrap_or_else(|| "EU".into());
+    let eu = name.eq_ignore_ascii_case("EU");
+    let place = if eu {
+        "group:eu27".to_string()
+    } else {
+        name.clone()
+    };
+    let Some(regions) = model.world.place(&place) else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            chokepoint_core::LookupError::unknown(
+                "jurisdiction",
+                &place,
+                model.world.place_names(),
+            )
+            .to_string(),
+            "EU, a model region, a country or group:ID",
+        );
+    };
+    match chokepoint_core::criticality::assess(&state.ds, &model.world, &run, year, &regions, eu) {
+        Ok(list) => Json(serde_json::json!({"jurisdiction": name, "year": year, "baseline": list}))
+            .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// Query of `/api/companies`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CompaniesParams {
+    /// Last year of the baseline (default: the first year after the base year).
+    pub to: Option<i32>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/companies",
+    params(CompaniesParams),
+    responses((status = 200, description = "Companies' baseline revenue from their assets, as `chokepoint companies --json`"))
+)]
+async fn companies(Extract(state): Extract<Shared>, Query(q): Query<CompaniesParams>) -> Response {
+    let (model, run, _) = match baseline_to(&state, q.to).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    Json(chokepoint_core::companies::companies(
+        &state.ds,
+        &model.world,
+        &run,
+        &run,
+    ))
     .into_response()
 }

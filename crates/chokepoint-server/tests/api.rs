@@ -162,6 +162,45 @@ fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
     assert_eq!(status, 404);
     assert!(v["hint"].as_str().unwrap().contains("/api/commodities"));
 
+    // Exposure, criticality and companies on the baseline.
+    let (status, v) = json(
+        addr,
+        "GET",
+        "/api/exposure/JPN?good=ndfeb_magnet&year=2025",
+        "",
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["baseline"][0]["good"], "ndfeb_magnet");
+    assert_eq!(json(addr, "GET", "/api/exposure/JPM?year=2025", "").0, 404);
+    let (status, v) = json(addr, "GET", "/api/criticality?year=2025", "");
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v["baseline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["material"] == "Cobalt")
+    );
+    assert_eq!(
+        json(
+            addr,
+            "GET",
+            "/api/criticality?jurisdiction=USB&year=2025",
+            ""
+        )
+        .0,
+        404
+    );
+    assert_eq!(json(addr, "GET", "/api/criticality?year=2020", "").0, 400);
+    let (status, v) = json(addr, "GET", "/api/companies?to=2025", "");
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["company_id"] == "freeport")
+    );
+
     // Validation: a typo is located, with the nearest kind as a hint.
     let typo = SCENARIO.replace("kind = \"disruption\"", "kind = \"disruptoin\"");
     let (status, v) = json(addr, "POST", "/api/scenarios/validate", &typo);
