@@ -91,7 +91,7 @@ fn internal(e: impl std::fmt::Display) -> Response {
     )
 }
 
-pub(crate) fn router(state: Shared, max_body: usize) -> Router {
+pub(crate) fn router(state: Shared, max_body: usize, timeout: std::time::Duration) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/commodities", get(commodities))
@@ -112,8 +112,26 @@ pub(crate) fn router(state: Shared, max_body: usize) -> Router {
         .route("/", get(dashboard))
         .route("/api/examples/seed", get(seed))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
+        .layer(axum::middleware::from_fn_with_state(timeout, deadline))
         .layer(DefaultBodyLimit::max(max_body))
         .with_state(state)
+}
+
+/// A request that takes longer than the deadline gets a 503 (its work, if any, finishes in the
+/// background).
+async fn deadline(
+    Extract(timeout): Extract<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the request took longer than {} s", timeout.as_secs_f64()),
+            "retry later, or start the server with a longer --request-timeout",
+        ),
+    }
 }
 
 /// With a token, every request must carry it.

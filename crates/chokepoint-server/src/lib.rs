@@ -36,6 +36,9 @@ pub struct Config {
     pub max_body: usize,
     /// Stochastic price paths per model in a run's report.
     pub finance_draws: usize,
+    /// Longest a request may take to answer (runs go on in the background; event streams,
+    /// once answered, are not cut).
+    pub request_timeout: std::time::Duration,
 }
 
 /// Why the server cannot start.
@@ -114,7 +117,7 @@ pub async fn bind(
         finance_draws: config.finance_draws,
         progress: Mutex::new(HashMap::new()),
     });
-    let app = api::router(state, config.max_body);
+    let app = api::router(state, config.max_body, config.request_timeout);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| ServeError::Bind(config.addr, e))?;

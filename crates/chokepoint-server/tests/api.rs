@@ -35,6 +35,7 @@ fn config(dir: &Path) -> Config {
         max_runs: 1,
         max_body: 64 * 1024,
         finance_draws: 20,
+        request_timeout: std::time::Duration::from_secs(120),
     }
 }
 
@@ -306,4 +307,16 @@ fn a_token_is_required_beyond_loopback_and_then_on_every_request() {
         request(addr, "GET", "/api/health", "", Some("s3cret")).0,
         200
     );
+}
+
+#[test]
+fn a_request_past_its_deadline_gets_a_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.request_timeout = std::time::Duration::from_millis(1);
+    let addr = start(c);
+    // Criticality runs a baseline first: far longer than a millisecond.
+    let (status, body) = request(addr, "GET", "/api/criticality?year=2025", "", None);
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("--request-timeout"));
 }

@@ -30,6 +30,9 @@ pub(crate) struct Args {
     /// Stochastic price paths per model in each run's report.
     #[arg(long, default_value_t = 1000)]
     finance_draws: usize,
+    /// Longest a request may take to answer, in seconds (runs go on in the background).
+    #[arg(long, default_value_t = 120.0)]
+    request_timeout: f64,
 }
 
 pub(crate) fn run(ds: Dataset, args: &Args) -> Result<(), CliError> {
@@ -42,6 +45,9 @@ pub(crate) fn run(ds: Dataset, args: &Args) -> Result<(), CliError> {
         }),
         max_body: args.max_body,
         finance_draws: args.finance_draws,
+        request_timeout: std::time::Duration::try_from_secs_f64(args.request_timeout).map_err(
+            |_| CliError::User("--request-timeout must be a positive number of seconds".into()),
+        )?,
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
