@@ -63,10 +63,7 @@ pub struct CompanyLine {
 fn by_node_year(run: &Baseline, w: &World) -> BTreeMap<(usize, i32), (f64, f64)> {
     let mut out = BTreeMap::new();
     for r in &run.rows {
-        let (Some(ri), Some(g)) = (
-            w.regions.iter().position(|x| *x == r.region),
-            w.good(&r.good),
-        ) else {
+        let (Some(ri), Some(g)) = (w.region(&r.region), w.good(&r.good)) else {
             continue;
         };
         let Some(year) = r.period.get(..4).and_then(|y| y.parse::<i32>().ok()) else {

@@ -194,15 +194,23 @@ pub fn assess(
     }
     let governance: Vec<f64> = members
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(r, m)| {
             let v: Vec<f64> = m.iter().filter_map(|c| ds.wgi_mean(c, wgi_year)).collect();
             if v.is_empty() {
-                max / 2.0
-            } else {
-                wgi_scaled(v.iter().sum::<f64>() / v.len() as f64, best, worst, max)
+                return Err(format!(
+                    "governance.csv: no WGI estimate in {wgi_year} for any country of region {}",
+                    w.regions[r]
+                ));
             }
+            Ok(wgi_scaled(
+                v.iter().sum::<f64>() / v.len() as f64,
+                best,
+                worst,
+                max,
+            ))
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     // The year's production per node and flows per (from, to, good).
     let year_flows = crate::exposure::Flows::of_year(run, w, &[], year)?;
     let (production, flows) = (&year_flows.production, &year_flows.routes);
@@ -415,6 +423,16 @@ pub struct Comparison {
     pub scenario: Vec<MaterialScore>,
 }
 
+/// The regions of a jurisdiction and whether it is the EU (whose sourcing takes the `eu`-scope
+/// trade factors): `EU` (any case) is the 27 (`group:eu27`), anything else a place of the world.
+pub fn jurisdiction(w: &crate::scenario::World, name: &str) -> Result<(Vec<usize>, bool), String> {
+    let eu = name.eq_ignore_ascii_case("EU");
+    let place = if eu { "group:eu27" } else { name };
+    w.place(place).map(|r| (r, eu)).ok_or_else(|| {
+        crate::LookupError::unknown("jurisdiction", place, w.place_names()).to_string()
+    })
+}
+
 /// Scores the EU's materials in `year` of both runs of a scenario.
 pub fn compare_eu(
     ds: &crate::Dataset,
@@ -422,9 +440,7 @@ pub fn compare_eu(
     run: &crate::scenario::ScenarioRun,
     year: i32,
 ) -> Result<Comparison, String> {
-    let eu = w
-        .place("group:eu27")
-        .ok_or_else(|| "the model has no group:eu27 place".to_string())?;
+    let (eu, _) = jurisdiction(w, "EU")?;
     Ok(Comparison {
         jurisdiction: "EU".into(),
         year,

@@ -82,16 +82,10 @@ impl Flows {
             return Err(format!("a quarter of {year} did not clear"));
         }
         let n = w.regions.len() * w.goods.len();
-        let region: BTreeMap<&str, usize> = w
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.as_str(), i))
-            .collect();
         let mut production = vec![0.0; n];
         let mut consumption = BTreeMap::new();
         for r in run.rows.iter().filter(|r| r.period.starts_with(&prefix)) {
-            if let (Some(&ri), Some(g)) = (region.get(r.region.as_str()), w.good(&r.good)) {
+            if let (Some(ri), Some(g)) = (w.region(&r.region), w.good(&r.good)) {
                 production[w.node(ri, g)] += r.production;
             }
         }
@@ -100,7 +94,7 @@ impl Flows {
             .iter()
             .filter(|r| r.period.starts_with(&prefix))
         {
-            if let (Some(&ri), Some(g)) = (region.get(r.region.as_str()), w.good(&r.good)) {
+            if let (Some(ri), Some(g)) = (w.region(&r.region), w.good(&r.good)) {
                 *consumption
                     .entry((w.node(ri, g), r.sector.clone()))
                     .or_insert(0.0) += r.consumption;
@@ -110,11 +104,7 @@ impl Flows {
         for (i, (from, to, good)) in run.routes.iter().enumerate() {
             let flow: f64 = quarters.iter().map(|&k| run.quarter_flows[k][i]).sum();
             if flow > 0.0
-                && let (Some(&f), Some(&t), Some(g)) = (
-                    region.get(from.as_str()),
-                    region.get(to.as_str()),
-                    w.good(good),
-                )
+                && let (Some(f), Some(t), Some(g)) = (w.region(from), w.region(to), w.good(good))
             {
                 routes.push((f, t, g, flow));
             }

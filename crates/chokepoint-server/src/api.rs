@@ -834,23 +834,15 @@ async fn criticality(
         Err(r) => return *r,
     };
     let name = q.jurisdiction.unwrap_or_else(|| "EU".into());
-    let eu = name.eq_ignore_ascii_case("EU");
-    let place = if eu {
-        "group:eu27".to_string()
-    } else {
-        name.clone()
-    };
-    let Some(regions) = model.world.place(&place) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            chokepoint_core::LookupError::unknown(
-                "jurisdiction",
-                &place,
-                model.world.place_names(),
-            )
-            .to_string(),
-            "EU, a model region, a country or group:ID",
-        );
+    let (regions, eu) = match chokepoint_core::criticality::jurisdiction(&model.world, &name) {
+        Ok(x) => x,
+        Err(e) => {
+            return fail(
+                StatusCode::NOT_FOUND,
+                e,
+                "EU, a model region, a country or group:ID",
+            );
+        }
     };
     match chokepoint_core::criticality::assess(&state.ds, &model.world, &run, year, &regions, eu) {
         Ok(list) => Json(serde_json::json!({"jurisdiction": name, "year": year, "baseline": list}))

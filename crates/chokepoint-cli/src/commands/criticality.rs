@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use chokepoint_core::Dataset;
-use chokepoint_core::criticality::{MaterialScore, assess, round1};
+use chokepoint_core::criticality::{MaterialScore, assess, jurisdiction, round1};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
@@ -42,18 +42,7 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     let (scenario, prepared, base_year) = super::run::load_optional(ds, args.scenario.as_deref())?;
     let year = super::run::year_to_use(args.year, scenario.as_ref(), base_year)?;
     let w = &prepared.world;
-    let eu = args.jurisdiction.eq_ignore_ascii_case("EU");
-    let place = if eu {
-        "group:eu27".to_string()
-    } else {
-        args.jurisdiction.clone()
-    };
-    let regions = w.place(&place).ok_or_else(|| {
-        user(
-            chokepoint_core::LookupError::unknown("jurisdiction", &place, w.place_names())
-                .to_string(),
-        )
-    })?;
+    let (regions, eu) = jurisdiction(w, &args.jurisdiction).map_err(user)?;
     let baseline = prepared
         .run(ds, year, &[], None)
         .map_err(|e| user(e.to_string()))?;

@@ -212,16 +212,10 @@ impl RunPath {
         let mut price = vec![vec![f64::NAN; n]; nq];
         let mut production = vec![vec![0.0; n]; nq];
         let mut shortfall = vec![vec![0.0; n]; nq];
-        let region: BTreeMap<&str, usize> = w
-            .regions
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.as_str(), i))
-            .collect();
         for r in &run.rows {
-            let (Some(&k), Some(&ri), Some(g)) = (
+            let (Some(&k), Some(ri), Some(g)) = (
                 index.get(r.period.as_str()),
-                region.get(r.region.as_str()),
+                w.region(&r.region),
                 w.good(&r.good),
             ) else {
                 continue;
@@ -900,7 +894,7 @@ pub fn value(
                         continue;
                     }
                     for r in &ins.regions {
-                        if let Some(ri) = w.regions.iter().position(|x| x == r) {
+                        if let Some(ri) = w.region(r) {
                             let v = p.price[k][w.node(ri, good)];
                             if v.is_finite() {
                                 s += v;
@@ -914,7 +908,7 @@ pub fn value(
             let covered_output = |p: &RunPath| -> f64 {
                 ins.regions
                     .iter()
-                    .filter_map(|r| w.regions.iter().position(|x| x == r))
+                    .filter_map(|r| w.region(r))
                     .map(|ri| {
                         p.production
                             .iter()

@@ -54,9 +54,14 @@ impl World {
         self.places.insert(name.to_string(), regions);
     }
 
+    /// The index of a model region by its id.
+    pub fn region(&self, name: &str) -> Option<usize> {
+        self.regions.iter().position(|r| r == name)
+    }
+
     /// The regions of a place: a region id, a country, `group:ID` or a coalition.
     pub fn place(&self, name: &str) -> Option<Vec<usize>> {
-        if let Some(r) = self.regions.iter().position(|r| r == name) {
+        if let Some(r) = self.region(name) {
             return Some(vec![r]);
         }
         self.places.get(name).cloned()
