@@ -464,3 +464,175 @@ pub fn compare(
         })
         .collect()
 }
+
+/// A node of a chain's Sankey diagram: a good where it was made, or a region's consumption of
+/// the chain's final good.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SankeyNode {
+    /// Unique name (`ndpr_oxide · CHN`, `used · JPN`).
+    pub name: String,
+    /// Good (`used` for final consumption).
+    pub good: String,
+    /// Region.
+    pub region: String,
+}
+
+/// A link of a chain's Sankey diagram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SankeyLink {
+    /// Source node name.
+    pub source: String,
+    /// Target node name.
+    pub target: String,
+    /// The good that flows (the source's).
+    pub good: String,
+    /// Quantity of it (model unit).
+    pub quantity: f64,
+    /// Its value at the year's production-weighted mean price of the good (USD).
+    pub value: f64,
+}
+
+/// A chain's flows in one year, from where each good was made to where the next good was made
+/// from it, and from where the final good was made to where it was consumed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sankey {
+    /// The chain's final good.
+    pub good: String,
+    /// Year.
+    pub year: i32,
+    /// Goods of the chain, final good first, then upstream.
+    pub chain: Vec<String>,
+    /// Nodes.
+    pub nodes: Vec<SankeyNode>,
+    /// Links, largest value first.
+    pub links: Vec<SankeyLink>,
+    /// Value of the links left out as smaller than `min_share` of the largest (USD).
+    pub omitted_value: f64,
+}
+
+/// The Sankey of the chain ending in `good` in `year` of a run. Each region's stock of a good
+/// (production plus imports) is one pool with the mix of its origins (the proportional rule of
+/// the traces above), so a plant at region b using q of good g draws q·share(a) from each
+/// origin a (imports are attributed to the region that shipped them); links smaller than
+/// `min_share` of the largest are summed into `omitted_value`.
+pub fn sankey(
+    run: &Baseline,
+    w: &World,
+    plants: &[chokepoint_equilibrium::Process],
+    year: i32,
+    good: &str,
+    min_share: f64,
+) -> Result<Sankey, String> {
+    let k = w.good(good).ok_or_else(|| {
+        format!(
+            "no good {good} in the model (goods: {})",
+            w.goods.join(", ")
+        )
+    })?;
+    let f = Flows::of_year(run, w, plants, year)?;
+    let prefix = format!("{year}Q");
+    let mut pq = vec![(0.0, 0.0); w.goods.len()];
+    for r in run.rows.iter().filter(|r| r.period.starts_with(&prefix)) {
+        if let (Some(p), Some(g)) = (r.price, w.good(&r.good))
+            && r.production > 0.0
+        {
+            pq[g].0 += p * r.production;
+            pq[g].1 += r.production;
+        }
+    }
+    let price: Vec<f64> = pq
+        .iter()
+        .map(|&(v, q)| if q > 0.0 { v / q } else { 0.0 })
+        .collect();
+    Ok(f.sankey(k, &price, year, min_share))
+}
+
+impl Flows {
+    /// The Sankey of the chain ending in good `k` with these flows, valued at `price` (per
+    /// good); see [`sankey`].
+    pub fn sankey(&self, k: usize, price: &[f64], year: i32, min_share: f64) -> Sankey {
+        let f = self;
+        let chain = f.chain(k);
+        let avail = f.availability();
+        // Origin shares of each pool: own production, then imports by route.
+        let nr = f.regions.len();
+        let shares = |b: usize, g: usize| -> Vec<(usize, f64)> {
+            let a = avail[f.node(b, g)];
+            if a <= 0.0 {
+                return Vec::new();
+            }
+            let mut out = vec![(b, f.production[f.node(b, g)] / a)];
+            for &(s, t, rg, q) in &f.routes {
+                if t == b && rg == g {
+                    out.push((s, q / a));
+                }
+            }
+            out
+        };
+        let name = |g: usize, r: usize| format!("{} · {}", f.goods[g], f.regions[r]);
+        let mut links: BTreeMap<(String, String, usize), f64> = BTreeMap::new();
+        for p in f
+            .plants
+            .iter()
+            .filter(|p| p.3 > 0.0 && chain.contains(&p.1))
+        {
+            for &(j, c) in p.2.iter().filter(|(j, _)| chain.contains(j)) {
+                for (a, s) in shares(p.0, j) {
+                    *links.entry((name(j, a), name(p.1, p.0), j)).or_default() += p.3 * c * s;
+                }
+            }
+        }
+        for b in 0..nr {
+            let used: f64 = f
+                .consumption
+                .range((f.node(b, k), String::new())..)
+                .take_while(|((n, _), _)| *n == f.node(b, k))
+                .map(|(_, q)| q)
+                .sum();
+            if used > 0.0 {
+                for (a, s) in shares(b, k) {
+                    *links
+                        .entry((name(k, a), format!("used · {}", f.regions[b]), k))
+                        .or_default() += used * s;
+                }
+            }
+        }
+        let mut all: Vec<SankeyLink> = links
+            .into_iter()
+            .filter(|(_, q)| *q > 0.0)
+            .map(|((source, target, g), quantity)| SankeyLink {
+                source,
+                target,
+                good: f.goods[g].clone(),
+                quantity,
+                value: quantity * price[g],
+            })
+            .collect();
+        all.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let largest = all.first().map_or(0.0, |l| l.value);
+        let (kept, dropped): (Vec<SankeyLink>, Vec<SankeyLink>) = all
+            .into_iter()
+            .partition(|l| l.value >= min_share * largest && l.value > 0.0);
+        let mut nodes: Vec<SankeyNode> = Vec::new();
+        for l in &kept {
+            for n in [&l.source, &l.target] {
+                if !nodes.iter().any(|x| &x.name == n) {
+                    let (g, r) = n.split_once(" · ").unwrap_or((n, ""));
+                    nodes.push(SankeyNode {
+                        name: n.clone(),
+                        good: g.to_string(),
+                        region: r.to_string(),
+                    });
+                }
+            }
+        }
+        Sankey {
+            good: f.goods[k].clone(),
+            year,
+            chain: chain.iter().map(|&g| f.goods[g].clone()).collect(),
+            nodes,
+            links: kept,
+            omitted_value: dropped.iter().map(|l| l.value).sum(),
+        }
+    }
+}

@@ -77,6 +77,51 @@ fn tracing_a_small_chain_matches_the_hand_computation() {
 }
 
 #[test]
+fn the_sankey_of_a_small_chain_matches_the_hand_computation() {
+    let f = chain();
+    // Ore at 1, metal at 10 a unit.
+    let s = f.sankey(1, &[1.0, 10.0], 2026, 0.0);
+    assert_eq!(s.chain, ["metal", "ore"]);
+    let link = |from: &str, to: &str| {
+        s.links
+            .iter()
+            .find(|l| l.source == from && l.target == to)
+            .map(|l| (l.quantity, l.value))
+    };
+    // B's plant uses 130 ore from B's pool (50 of B's, 80 of A's); C's 20, all A's.
+    assert_eq!(link("ore · B", "metal · B"), Some((50.0, 50.0)));
+    assert_eq!(link("ore · A", "metal · B"), Some((80.0, 80.0)));
+    assert_eq!(link("ore · A", "metal · C"), Some((20.0, 20.0)));
+    // B uses 25 of its own metal; C's 55 are 15 of its own and 40 of B's.
+    let close_link = |from: &str, to: &str, q: f64| {
+        let (got, value) = link(from, to).unwrap_or_else(|| panic!("{from} → {to} missing"));
+        close(got, q, &format!("{from} → {to}"));
+        close(value, 10.0 * q, &format!("{from} → {to} value"));
+    };
+    close_link("metal · B", "used · B", 25.0);
+    close_link("metal · B", "used · C", 40.0);
+    close_link("metal · C", "used · C", 15.0);
+    assert_eq!(s.links.len(), 6, "{:?}", s.links);
+    // Every tonne of ore mined goes into metal; every tonne of metal consumed is drawn.
+    let ore: f64 = s
+        .links
+        .iter()
+        .filter(|l| l.good == "ore")
+        .map(|l| l.quantity)
+        .sum();
+    close(ore, 150.0, "ore");
+    assert_eq!(s.omitted_value, 0.0);
+    // A threshold drops the small links and counts their value.
+    let cut = f.sankey(1, &[1.0, 10.0], 2026, 0.3);
+    assert!(cut.links.iter().all(|l| l.value >= 0.3 * 400.0));
+    close(
+        cut.omitted_value + cut.links.iter().map(|l| l.value).sum::<f64>(),
+        150.0 + 800.0,
+        "kept plus omitted is everything",
+    );
+}
+
+#[test]
 #[allow(clippy::needless_range_loop)]
 fn traced_origins_conserve_each_regions_production_on_the_world_model() {
     let ds = common::minimal_dataset();

@@ -18,7 +18,7 @@ use utoipa::OpenApi;
 use crate::State;
 use crate::store::{RunRecord, ScenarioRecord};
 
-type Shared = Arc<State>;
+pub(crate) type Shared = Arc<State>;
 
 /// The OpenAPI document of the API.
 #[derive(OpenApi)]
@@ -45,7 +45,14 @@ type Shared = Arc<State>;
         seed,
         exposure,
         criticality,
-        companies
+        companies,
+        goods,
+        sankey,
+        crate::jobs::submit_risk,
+        crate::jobs::submit_finance,
+        crate::jobs::list_jobs,
+        crate::jobs::get_job,
+        crate::jobs::job_events
     ),
     components(schemas(
         Health,
@@ -58,7 +65,10 @@ type Shared = Arc<State>;
         RunRecord,
         ScenarioRecord,
         Comparison,
-        AnswerPair
+        AnswerPair,
+        GoodOut,
+        crate::store::JobRecord,
+        crate::jobs::JobOut
     ))
 )]
 pub struct ApiDoc;
@@ -72,7 +82,11 @@ pub struct ApiError {
     pub hint: String,
 }
 
-fn fail(status: StatusCode, error: impl Into<String>, hint: impl Into<String>) -> Response {
+pub(crate) fn fail(
+    status: StatusCode,
+    error: impl Into<String>,
+    hint: impl Into<String>,
+) -> Response {
     (
         status,
         Json(ApiError {
@@ -83,7 +97,36 @@ fn fail(status: StatusCode, error: impl Into<String>, hint: impl Into<String>) -
         .into_response()
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+/// A stored `what` (`run`, `job`) as JSON; a 404 naming the list when there is none.
+pub(crate) fn found<T: Serialize>(
+    got: Result<Option<T>, crate::store::StoreError>,
+    what: &str,
+    id: i64,
+) -> Response {
+    match exists(got, what, id) {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// A stored `what`, or the response that says it is missing (404) or unreadable (500).
+pub(crate) fn exists<T>(
+    got: Result<Option<T>, crate::store::StoreError>,
+    what: &str,
+    id: i64,
+) -> Result<T, Response> {
+    match got {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(fail(
+            StatusCode::NOT_FOUND,
+            format!("no {what} {id}"),
+            format!("GET /api/{what}s lists them"),
+        )),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     fail(
         StatusCode::INTERNAL_SERVER_ERROR,
         e.to_string(),
@@ -108,8 +151,16 @@ pub(crate) fn router(state: Shared, max_body: usize, timeout: std::time::Duratio
         .route("/api/exposure/{region}", get(exposure))
         .route("/api/criticality", get(criticality))
         .route("/api/companies", get(companies))
+        .route("/api/goods", get(goods))
+        .route("/api/sankey/{good}", get(sankey))
+        .route("/api/risk", post(crate::jobs::submit_risk))
+        .route("/api/finance", post(crate::jobs::submit_finance))
+        .route("/api/jobs", get(crate::jobs::list_jobs))
+        .route("/api/jobs/{id}", get(crate::jobs::get_job))
+        .route("/api/jobs/{id}/events", get(crate::jobs::job_events))
         .route("/openapi.json", get(openapi))
         .route("/", get(dashboard))
+        .route("/assets/{name}", get(asset))
         .route("/api/examples/seed", get(seed))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth))
         .layer(axum::middleware::from_fn_with_state(timeout, deadline))
@@ -153,9 +204,80 @@ async fn auth(Extract(state): Extract<Shared>, req: Request, next: Next) -> Resp
     next.run(req).await
 }
 
-/// The dashboard page (embedded: no CDN, works offline).
-async fn dashboard() -> Html<&'static str> {
-    Html(include_str!("../assets/index.html"))
+/// The dashboard's files, embedded in the binary (no CDN, works offline): (name, content
+/// type, bytes). A request names one of these or gets a 404: no request reaches the file
+/// system, but with `--assets-dir`, where only these names are read.
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../assets/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/app.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/app.css"),
+    ),
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/vendor/echarts.min.js"),
+    ),
+    (
+        "world.geo.json",
+        "application/json",
+        include_bytes!("../assets/vendor/world.geo.json"),
+    ),
+    (
+        "LICENSES.md",
+        "text/markdown; charset=utf-8",
+        include_bytes!("../assets/vendor/LICENSES.md"),
+    ),
+];
+
+fn serve_asset(state: &State, name: &str) -> Response {
+    let Some(&(file, kind, bytes)) = ASSETS.iter().find(|a| a.0 == name) else {
+        return fail(
+            StatusCode::NOT_FOUND,
+            format!("no asset {name}"),
+            "the dashboard is at /",
+        );
+    };
+    if let Some(dir) = &state.assets_dir {
+        let path =
+            if file.ends_with(".min.js") || file.ends_with(".geo.json") || file == "LICENSES.md" {
+                dir.join("vendor").join(file)
+            } else {
+                dir.join(file)
+            };
+        return match std::fs::read(&path) {
+            Ok(b) => ([(header::CONTENT_TYPE, kind)], b).into_response(),
+            Err(e) => internal(format!("{}: {e}", path.display())),
+        };
+    }
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The dashboard page.
+async fn dashboard(Extract(state): Extract<Shared>) -> Response {
+    serve_asset(&state, "index.html")
+}
+
+/// A file of the dashboard.
+async fn asset(Extract(state): Extract<Shared>, Path(name): Path<String>) -> Response {
+    serve_asset(&state, &name)
 }
 
 #[utoipa::path(get, path = "/api/examples/seed", responses((status = 200, content_type = "text/plain", description = "The seed scenario file (TOML): a starting point for the editor")))]
@@ -200,6 +322,8 @@ pub struct CommodityOut {
     pub name: String,
     /// Parent commodity (rare-earth elements: `rare_earths`).
     pub parent: Option<String>,
+    /// Stages with production figures by country (for `/api/concentration/{id}?stage=`).
+    pub stages: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/commodities", responses((status = 200, body = [CommodityOut])))]
@@ -209,10 +333,22 @@ async fn commodities(Extract(state): Extract<Shared>) -> Json<Vec<CommodityOut>>
             .ds
             .commodities
             .iter()
-            .map(|c| CommodityOut {
-                id: c.commodity_id.clone(),
-                name: c.name.clone(),
-                parent: c.parent.clone(),
+            .map(|c| {
+                let mut stages: Vec<String> = Vec::new();
+                for r in state.ds.supply.iter().filter(|r| {
+                    r.commodity_id == c.commodity_id
+                        && r.entity_kind == chokepoint_core::dataset::tables::EntityKind::Country
+                }) {
+                    if !stages.contains(&r.stage_id) {
+                        stages.push(r.stage_id.clone());
+                    }
+                }
+                CommodityOut {
+                    id: c.commodity_id.clone(),
+                    name: c.name.clone(),
+                    parent: c.parent.clone(),
+                    stages,
+                }
             })
             .collect(),
     )
@@ -317,7 +453,7 @@ fn check(state: &State, text: &str) -> Result<Checked, String> {
     }
 }
 
-async fn checked(state: &Shared, text: String) -> Result<Checked, Response> {
+pub(crate) async fn checked(state: &Shared, text: String) -> Result<Checked, Response> {
     let s = state.clone();
     match tokio::task::spawn_blocking(move || check(&s, &text)).await {
         Ok(Ok(r)) => Ok(r),
@@ -365,7 +501,7 @@ pub struct Created {
     pub status: String,
 }
 
-fn invalid(d: Vec<DiagnosticOut>) -> Response {
+pub(crate) fn invalid(d: Vec<DiagnosticOut>) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(Validation {
@@ -524,19 +660,16 @@ pub struct RunOut {
     responses((status = 200, body = RunOut), (status = 404, body = ApiError))
 )]
 async fn get_run(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
-    match state.store.run(id) {
-        Ok(Some((run, summary))) => Json(RunOut {
-            run,
-            summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-        })
-        .into_response(),
-        Ok(None) => fail(
-            StatusCode::NOT_FOUND,
-            format!("no run {id}"),
-            "GET /api/runs lists them",
-        ),
-        Err(e) => internal(e),
-    }
+    found(
+        state.store.run(id).map(|o| {
+            o.map(|(run, summary)| RunOut {
+                run,
+                summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
+            })
+        }),
+        "run",
+        id,
+    )
 }
 
 #[utoipa::path(
@@ -569,18 +702,37 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250
         (status = 404, body = ApiError))
 )]
 async fn run_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
-    use axum::response::sse::{Event, KeepAlive, Sse};
-    match state.store.run(id) {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return fail(
-                StatusCode::NOT_FOUND,
-                format!("no run {id}"),
-                "GET /api/runs lists them",
-            );
-        }
-        Err(e) => return internal(e),
+    if let Err(r) = exists(state.store.run(id), "run", id) {
+        return r;
     }
+    progress_stream(
+        state,
+        id,
+        |s, id| {
+            s.store
+                .run(id)
+                .ok()
+                .flatten()
+                .map(|(r, _)| (r.status, r.error))
+        },
+        |s| &s.progress,
+    )
+}
+
+/// (status, error) of a run or job, `None` when it is gone.
+pub(crate) type StatusOf = fn(&State, i64) -> Option<(String, Option<String>)>;
+/// The progress map of runs or jobs.
+pub(crate) type ProgressOf = fn(&State) -> &std::sync::Mutex<crate::Progress>;
+
+/// Server-sent events of a run or job: `progress` ({run, done, total}) while it runs, then one
+/// `status` ({status, error}) when it ends.
+pub(crate) fn progress_stream(
+    state: Shared,
+    id: i64,
+    status_of: StatusOf,
+    progress_of: ProgressOf,
+) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
     // (state, last progress sent, finished)
     let stream = futures_util::stream::unfold(
         (state, None::<(String, usize, usize)>, false),
@@ -589,19 +741,21 @@ async fn run_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Res
                 return None;
             }
             loop {
-                let record = state.store.run(id).ok().flatten().map(|(r, _)| r);
-                let Some(run) = record else {
+                let Some((status, error)) = status_of(&state, id) else {
                     let e = Event::default()
                         .event("status")
                         .data("{\"status\":\"gone\"}");
                     return Some((Ok::<_, std::convert::Infallible>(e), (state, last, true)));
                 };
-                if run.status != "queued" && run.status != "running" {
-                    let data = serde_json::json!({"status": run.status, "error": run.error});
+                if status != "queued" && status != "running" {
+                    let data = serde_json::json!({"status": status, "error": error});
                     let e = Event::default().event("status").data(data.to_string());
                     return Some((Ok(e), (state, last, true)));
                 }
-                let now = state.progress.lock().ok().and_then(|p| p.get(&id).cloned());
+                let now = progress_of(&state)
+                    .lock()
+                    .ok()
+                    .and_then(|p| p.get(&id).cloned());
                 if now.is_some() && now != last {
                     let (which, done, total) = now.clone().unwrap_or_default();
                     let data = serde_json::json!({"run": which, "done": done, "total": total});
@@ -876,4 +1030,90 @@ async fn companies(Extract(state): Extract<Shared>, Query(q): Query<CompaniesPar
         &run,
     ))
     .into_response()
+}
+
+/// A good of the world model.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GoodOut {
+    /// Id (`ndfeb_magnet`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Commodity.
+    pub commodity: String,
+    /// Stage.
+    pub stage: String,
+    /// Unit of quantities.
+    pub unit: String,
+    /// Chain (`rare_earths`).
+    pub chain: String,
+}
+
+#[utoipa::path(get, path = "/api/goods", responses((status = 200, body = [GoodOut], description = "The world model's goods")))]
+async fn goods(Extract(state): Extract<Shared>) -> Json<Vec<GoodOut>> {
+    Json(
+        state
+            .ds
+            .goods
+            .iter()
+            .map(|g| GoodOut {
+                id: g.good_id.clone(),
+                name: g.name.clone(),
+                commodity: g.commodity_id.clone(),
+                stage: g.stage_id.clone(),
+                unit: g.unit.clone(),
+                chain: g.chain.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Query of `/api/sankey/{good}`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SankeyParams {
+    /// Year of the baseline (default: the first year after the base year).
+    pub year: Option<i32>,
+    /// Links smaller than this share of the largest are left out (summed in `omitted_value`;
+    /// default 0.002, a display choice).
+    pub min_share: Option<f64>,
+}
+
+/// Default share of the largest link below which a Sankey leaves links out: a display choice
+/// (smaller links are thinner than a pixel on a dashboard-sized chart).
+const SANKEY_MIN_SHARE: f64 = 0.002;
+
+#[utoipa::path(
+    get,
+    path = "/api/sankey/{good}",
+    params(("good" = String, Path, description = "The chain's final good (GET /api/goods)"), SankeyParams),
+    responses((status = 200, description = "Nodes (good · region) and links valued in USD: from where each good was made to where the next was made from it, and to where the final good was used"), (status = 404, body = ApiError))
+)]
+async fn sankey(
+    Extract(state): Extract<Shared>,
+    Path(good): Path<String>,
+    Query(q): Query<SankeyParams>,
+) -> Response {
+    let (model, run, year) = match baseline_to(&state, q.year).await {
+        Ok(x) => x,
+        Err(r) => return *r,
+    };
+    let share = q.min_share.unwrap_or(SANKEY_MIN_SHARE);
+    if !(0.0..=1.0).contains(&share) {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            format!("min_share = {share} is not between 0 and 1"),
+            "a share of the largest link, e.g. 0.002",
+        );
+    }
+    match chokepoint_core::exposure::sankey(
+        &run,
+        &model.world,
+        model.processes(),
+        year,
+        &good,
+        share,
+    ) {
+        Ok(s) => Json(s).into_response(),
+        Err(e) => fail(StatusCode::NOT_FOUND, e, "GET /api/goods lists the goods"),
+    }
 }

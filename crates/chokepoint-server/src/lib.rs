@@ -7,6 +7,7 @@
 //! limited in number (queued beyond); no request names a file.
 
 mod api;
+mod jobs;
 pub mod store;
 
 use std::collections::HashMap;
@@ -36,6 +37,11 @@ pub struct Config {
     pub max_body: usize,
     /// Stochastic price paths per model in a run's report.
     pub finance_draws: usize,
+    /// Most draws one risk job may ask for.
+    pub max_draws: u64,
+    /// Serve the dashboard's files from this directory instead of the embedded copies (only
+    /// the dashboard's own file names are read).
+    pub assets_dir: Option<PathBuf>,
     /// Longest a request may take to answer (runs go on in the background; event streams,
     /// once answered, are not cut).
     pub request_timeout: std::time::Duration,
@@ -68,9 +74,18 @@ pub(crate) struct State {
     pub(crate) runs: tokio::sync::Semaphore,
     pub(crate) token: Option<String>,
     pub(crate) finance_draws: usize,
+    pub(crate) max_draws: u64,
+    pub(crate) assets_dir: Option<PathBuf>,
+    /// The dataset's base year (runs start the year after).
+    pub(crate) base_year: i32,
     /// Progress of the runs in flight: run id → (which run, quarters done, quarters in all).
-    pub(crate) progress: Mutex<HashMap<i64, (String, usize, usize)>>,
+    pub(crate) progress: Mutex<Progress>,
+    /// Progress of the risk and finance jobs in flight: job id → (stage, done, total).
+    pub(crate) job_progress: Mutex<Progress>,
 }
+
+/// Id → (what is running, steps done, steps in all).
+pub(crate) type Progress = HashMap<i64, (String, usize, usize)>;
 
 impl State {
     /// The world model of a demand path (prepared once, then shared).
@@ -108,7 +123,15 @@ pub async fn bind(
         return Err(ServeError::NoToken(config.addr));
     }
     let store = Store::open(&config.data_dir)?;
+    let base_year = ds.assumption("default_year").map_err(|e| {
+        ServeError::Io(std::io::Error::other(format!(
+            "the dataset has no base year: {e}"
+        )))
+    })? as i32;
     let state = Arc::new(State {
+        max_draws: config.max_draws,
+        assets_dir: config.assets_dir.clone(),
+        base_year,
         ds: Arc::new(ds),
         store,
         models: Mutex::new(HashMap::new()),
@@ -116,6 +139,7 @@ pub async fn bind(
         token: config.token.clone(),
         finance_draws: config.finance_draws,
         progress: Mutex::new(HashMap::new()),
+        job_progress: Mutex::new(HashMap::new()),
     });
     let app = api::router(state, config.max_body, config.request_timeout);
     let listener = tokio::net::TcpListener::bind(config.addr)

@@ -39,6 +39,28 @@ pub struct ScenarioRecord {
     pub created: i64,
 }
 
+/// A stored risk or finance job, without its result.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    /// Id.
+    pub id: i64,
+    /// `risk` or `finance`.
+    pub kind: String,
+    /// Scenario name.
+    pub name: String,
+    /// The job's options (JSON: draws, seed, threshold…).
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+    /// `queued`, `running`, `done`, `failed` or `interrupted`.
+    pub status: String,
+    /// When it was submitted (seconds since 1970).
+    pub created: i64,
+    /// When it finished.
+    pub finished: Option<i64>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
 /// The store.
 pub struct Store {
     conn: Mutex<Connection>,
@@ -79,13 +101,21 @@ impl Store {
              CREATE TABLE IF NOT EXISTS runs (
                  id INTEGER PRIMARY KEY, name TEXT NOT NULL, text TEXT NOT NULL,
                  status TEXT NOT NULL, created INTEGER NOT NULL, finished INTEGER,
-                 error TEXT, summary TEXT, report TEXT);",
+                 error TEXT, summary TEXT, report TEXT);
+             CREATE TABLE IF NOT EXISTS jobs (
+                 id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL,
+                 text TEXT NOT NULL, options TEXT NOT NULL, status TEXT NOT NULL,
+                 created INTEGER NOT NULL, finished INTEGER, error TEXT, result TEXT);",
         )?;
-        conn.execute(
-            "UPDATE runs SET status = 'interrupted', finished = ?1
-             WHERE status IN ('queued', 'running')",
-            params![now()],
-        )?;
+        for table in ["runs", "jobs"] {
+            conn.execute(
+                &format!(
+                    "UPDATE {table} SET status = 'interrupted', finished = ?1
+                     WHERE status IN ('queued', 'running')"
+                ),
+                params![now()],
+            )?;
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -229,6 +259,81 @@ impl Store {
             })
             .optional()
             .map(Option::flatten)
+        })
+    }
+
+    /// Queues a risk or finance job; its id.
+    pub fn add_job(
+        &self,
+        kind: &str,
+        name: &str,
+        text: &str,
+        options: &serde_json::Value,
+    ) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO jobs (kind, name, text, options, status, created)
+                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+                params![kind, name, text, options.to_string(), now()],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Sets a job's status (`running`), or ends it: `done` with its result (JSON) or `failed`
+    /// with the reason, in one statement.
+    pub fn set_job(
+        &self,
+        id: i64,
+        status: &str,
+        result: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let finished = (status != "running").then(now);
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET status = ?2, finished = ?3, result = ?4, error = ?5 WHERE id = ?1",
+                params![id, status, finished, result, error],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn job_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+        let options: String = r.get(3)?;
+        Ok(JobRecord {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            name: r.get(2)?,
+            options: serde_json::from_str(&options).unwrap_or(serde_json::Value::Null),
+            status: r.get(4)?,
+            created: r.get(5)?,
+            finished: r.get(6)?,
+            error: r.get(7)?,
+        })
+    }
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare(
+                "SELECT id, kind, name, options, status, created, finished, error FROM jobs
+                 ORDER BY id DESC",
+            )?;
+            st.query_map([], Self::job_record)?.collect()
+        })
+    }
+
+    /// One job and its result JSON.
+    pub fn job(&self, id: i64) -> Result<Option<(JobRecord, Option<String>)>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, kind, name, options, status, created, finished, error, result
+                 FROM jobs WHERE id = ?1",
+                params![id],
+                |r| Ok((Self::job_record(r)?, r.get(8)?)),
+            )
+            .optional()
         })
     }
 }

@@ -35,6 +35,8 @@ fn config(dir: &Path) -> Config {
         max_runs: 1,
         max_body: 64 * 1024,
         finance_draws: 20,
+        max_draws: 8,
+        assets_dir: None,
         request_timeout: std::time::Duration::from_secs(120),
     }
 }
@@ -319,4 +321,192 @@ fn a_request_past_its_deadline_gets_a_503() {
     let (status, body) = request(addr, "GET", "/api/criticality?year=2025", "", None);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("--request-timeout"));
+}
+
+fn wait_job(addr: SocketAddr, id: i64) -> Value {
+    for _ in 0..1200 {
+        let (_, v) = json(addr, "GET", &format!("/api/jobs/{id}"), "");
+        if v["job"]["status"] != "queued" && v["job"]["status"] != "running" {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("job {id} did not finish");
+}
+
+/// A scenario with a price floor (valued by the finance job) and an uncertain disruption
+/// (drawn by the risk job).
+const POLICY: &str = r#"[scenario]
+name = "floor and outage"
+to = 2025
+
+[[event]]
+id = "outage"
+kind = "disruption"
+start = "2025-04-01"
+source = "test"
+place = "IDN"
+goods = ["cu_mined"]
+loss_per_year = 270000
+probability = 0.5
+
+[[event]]
+id = "floor"
+kind = "price_floor"
+start = "2025-01-01"
+source = "test"
+good = "ndpr_oxide"
+exclude = ["CHN"]
+floor = 110000
+payer = "USA"
+"#;
+
+#[test]
+fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = start(config(dir.path()));
+    // The dashboard's files are embedded; nothing else is served.
+    for (name, kind) in [
+        ("app.js", "text/javascript"),
+        ("app.css", "text/css"),
+        ("echarts.min.js", "text/javascript"),
+        ("world.geo.json", "application/json"),
+    ] {
+        let (status, body) = request(addr, "GET", &format!("/assets/{name}"), "", None);
+        assert_eq!(status, 200, "{name}");
+        assert!(!body.is_empty(), "{name}");
+        let _ = kind;
+    }
+    let (status, geo) = json(addr, "GET", "/assets/world.geo.json", "");
+    assert_eq!(status, 200);
+    assert!(
+        geo["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["properties"]["iso3"] == "COD")
+    );
+    for probe in [
+        "/assets/..%2FCargo.toml",
+        "/assets/api.rs",
+        "/assets/%2Fetc%2Fpasswd",
+    ] {
+        assert_eq!(request(addr, "GET", probe, "", None).0, 404, "{probe}");
+    }
+    // Goods, and the stages a commodity has country data for.
+    let (_, goods) = json(addr, "GET", "/api/goods", "");
+    assert!(
+        goods
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == "ndfeb_magnet" && g["chain"] == "rare_earths")
+    );
+    let (_, v) = json(addr, "GET", "/api/commodities", "");
+    let cobalt = v.as_array().unwrap().iter().find(|c| c["id"] == "cobalt");
+    assert!(
+        cobalt.unwrap()["stages"]
+            .as_array()
+            .unwrap()
+            .contains(&"mining".into())
+    );
+    // The Sankey of the magnet chain: links from upstream goods, down to use; every link's
+    // value is its quantity at a positive price.
+    let (status, s) = json(addr, "GET", "/api/sankey/ndfeb_magnet?year=2025", "");
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["chain"][0], "ndfeb_magnet");
+    let links = s["links"].as_array().unwrap();
+    assert!(
+        links
+            .iter()
+            .any(|l| l["target"].as_str().unwrap().starts_with("used · "))
+    );
+    assert!(links.iter().any(|l| l["good"] == "ndpr_oxide"));
+    for l in links {
+        assert!(l["value"].as_f64().unwrap() > 0.0, "{l}");
+        assert!(l["quantity"].as_f64().unwrap() > 0.0, "{l}");
+    }
+    assert_eq!(json(addr, "GET", "/api/sankey/unobtainium", "").0, 404);
+    assert_eq!(
+        json(addr, "GET", "/api/sankey/ndfeb_magnet?min_share=2", "").0,
+        400
+    );
+
+    // A risk job: draws out of range are refused; two draws run and are summarised.
+    assert_eq!(json(addr, "POST", "/api/risk?draws=0", POLICY).0, 400);
+    assert_eq!(json(addr, "POST", "/api/risk?draws=9", POLICY).0, 400);
+    assert_eq!(
+        json(addr, "POST", "/api/risk?draws=2&to=2020", POLICY).0,
+        400
+    );
+    let typo = POLICY.replace("price_floor", "price_flor");
+    assert_eq!(json(addr, "POST", "/api/risk?draws=2", &typo).0, 422);
+    let (status, v) = json(addr, "POST", "/api/risk?draws=2&seed=7", POLICY);
+    assert_eq!(status, 202, "{v}");
+    let risk = v["id"].as_i64().unwrap();
+    let (status, events) = request(addr, "GET", &format!("/api/jobs/{risk}/events"), "", None);
+    assert_eq!(status, 200);
+    assert!(events.contains("\"status\":\"done\""), "{events}");
+    let v = wait_job(addr, risk);
+    assert_eq!(v["job"]["kind"], "risk");
+    assert_eq!(v["job"]["options"]["draws"], 2);
+    let summary = &v["result"]["summary"];
+    assert_eq!(summary["draws"], 2, "{v}");
+    assert_eq!(v["result"]["seed"], 7);
+    for row in summary["price"].as_array().unwrap() {
+        let (p5, p50, p95) = (
+            row["p5"].as_f64().unwrap(),
+            row["p50"].as_f64().unwrap(),
+            row["p95"].as_f64().unwrap(),
+        );
+        assert!(p5 <= p50 && p50 <= p95, "{row}");
+    }
+    // A finance job values the floor.
+    let (status, v) = json(addr, "POST", "/api/finance?draws=30", POLICY);
+    assert_eq!(status, 202, "{v}");
+    let fin = v["id"].as_i64().unwrap();
+    let v = wait_job(addr, fin);
+    assert_eq!(v["job"]["status"], "done", "{v}");
+    let text = v["result"].to_string();
+    assert!(text.contains("floor"), "{text}");
+    let (_, list) = json(addr, "GET", "/api/jobs", "");
+    let ids: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, [fin, risk]);
+    assert_eq!(json(addr, "GET", "/api/jobs/999", "").0, 404);
+
+    // A run's summary carries the charts' series: baseline and scenario over the same
+    // quarters, and the outage lowers world copper-ore production.
+    let (_, v) = json(addr, "POST", "/api/runs", SCENARIO);
+    let done = wait_done(addr, v["id"].as_i64().unwrap());
+    let series = done["summary"]["series"].as_array().unwrap();
+    let cu = series.iter().find(|s| s["good"] == "cu_mined").unwrap();
+    assert_eq!(cu["periods"].as_array().unwrap().len(), 4);
+    let sum = |k: &str| -> f64 {
+        cu[k]["production"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .sum()
+    };
+    assert!(sum("scenario") < sum("baseline") - 1e4, "{cu}");
+
+    // The OpenAPI document lists the new routes.
+    let (_, doc) = json(addr, "GET", "/openapi.json", "");
+    for p in [
+        "/api/risk",
+        "/api/finance",
+        "/api/jobs/{id}/events",
+        "/api/sankey/{good}",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "no {p} in the OpenAPI document"
+        );
+    }
 }

@@ -33,6 +33,14 @@ pub(crate) struct Args {
     /// Longest a request may take to answer, in seconds (runs go on in the background).
     #[arg(long, default_value_t = 120.0)]
     request_timeout: f64,
+    /// Most draws one risk job may ask for.
+    #[arg(long, default_value_t = 10_000)]
+    max_draws: u64,
+    /// Serve the dashboard's files from this directory instead of the embedded copies (for
+    /// working on the dashboard without rebuilding; only the dashboard's own file names are
+    /// read).
+    #[arg(long, value_name = "DIR", hide = true)]
+    assets_dir: Option<PathBuf>,
 }
 
 pub(crate) fn run(ds: Dataset, args: &Args) -> Result<(), CliError> {
@@ -45,6 +53,8 @@ pub(crate) fn run(ds: Dataset, args: &Args) -> Result<(), CliError> {
         }),
         max_body: args.max_body,
         finance_draws: args.finance_draws,
+        max_draws: args.max_draws,
+        assets_dir: args.assets_dir.clone(),
         request_timeout: std::time::Duration::try_from_secs_f64(args.request_timeout).map_err(
             |_| CliError::User("--request-timeout must be a positive number of seconds".into()),
         )?,

@@ -72,17 +72,18 @@ pub fn full_summary(
     summary
 }
 
-/// The run report page, with the policies valued over `finance_draws` stochastic paths.
-pub fn report_page(
+/// The policies of a scenario run valued over `draws` stochastic price paths per model (no
+/// counterfactual runs, no market draws: `chokepoint finance` adds those).
+pub fn value_policies(
     ds: &Dataset,
     prepared: &WorldModel,
     scenario: &Scenario,
     run: &ScenarioRun,
-    summary: &super::summary::Summary,
-    finance_draws: usize,
-) -> Result<String, String> {
+    draws: usize,
+    seed: u64,
+) -> Result<crate::finance::instruments::FinanceReport, String> {
     use crate::finance::instruments::{FinanceInputs, FinanceOptions, value};
-    let finance = value(
+    value(
         ds,
         &prepared.world,
         &FinanceInputs {
@@ -93,10 +94,29 @@ pub fn report_page(
             market_draws: &[],
         },
         &FinanceOptions {
-            draws: finance_draws,
-            seed: scenario.header.seed,
+            draws,
+            seed,
             projects: Vec::new(),
         },
+    )
+}
+
+/// The run report page, with the policies valued over `finance_draws` stochastic paths.
+pub fn report_page(
+    ds: &Dataset,
+    prepared: &WorldModel,
+    scenario: &Scenario,
+    run: &ScenarioRun,
+    summary: &super::summary::Summary,
+    finance_draws: usize,
+) -> Result<String, String> {
+    let finance = value_policies(
+        ds,
+        prepared,
+        scenario,
+        run,
+        finance_draws,
+        scenario.header.seed,
     )?;
     Ok(super::report::html(
         ds,

@@ -78,6 +78,102 @@ pub struct Answer {
     pub unit: String,
 }
 
+/// One run's world path of a good, quarter by quarter.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Path {
+    /// Mean price over the regions, weighted by consumption (by production in a quarter
+    /// with no consumption); `None` where no region has a price.
+    pub price: Vec<Option<f64>>,
+    /// World production.
+    pub production: Vec<f64>,
+    /// World final consumption.
+    pub consumption: Vec<f64>,
+    /// World shortfall (demand at the base-year price minus consumption).
+    pub shortfall: Vec<f64>,
+    /// Stock held at the end of the quarter (strategic and private).
+    pub inventory: Vec<f64>,
+}
+
+/// A good's world path, baseline against scenario: what the dashboard and report charts draw.
+#[derive(Debug, Clone, Serialize)]
+pub struct GoodSeries {
+    /// Good.
+    pub good: String,
+    /// Quarters (`2025Q1`…), the index of every vector below.
+    pub periods: Vec<String>,
+    /// The baseline.
+    pub baseline: Path,
+    /// The scenario.
+    pub scenario: Path,
+}
+
+/// The world path of every good of a run, in the run's order of goods and quarters.
+fn paths(b: &Baseline) -> BTreeMap<String, (Vec<String>, Path)> {
+    // (good) → per quarter: (Σ p·w, Σ w, fallback Σ p·q, Σ q, production, consumption,
+    // shortfall, inventory)
+    type Acc = [f64; 8];
+    let mut acc: BTreeMap<&str, BTreeMap<&str, Acc>> = BTreeMap::new();
+    for r in &b.rows {
+        let a = acc
+            .entry(r.good.as_str())
+            .or_default()
+            .entry(r.period.as_str())
+            .or_insert([0.0; 8]);
+        if let Some(p) = r.price {
+            a[0] += p * r.consumption;
+            a[1] += r.consumption;
+            a[2] += p * r.production;
+            a[3] += r.production;
+        }
+        a[4] += r.production;
+        a[5] += r.consumption;
+        a[6] += r.shortfall;
+        a[7] += r.inventory;
+    }
+    acc.into_iter()
+        .map(|(good, quarters)| {
+            let mut path = Path::default();
+            let mut periods = Vec::with_capacity(quarters.len());
+            for (period, a) in quarters {
+                periods.push(period.to_string());
+                path.price.push(if a[1] > 0.0 {
+                    Some(a[0] / a[1])
+                } else if a[3] > 0.0 {
+                    Some(a[2] / a[3])
+                } else {
+                    None
+                });
+                path.production.push(a[4]);
+                path.consumption.push(a[5]);
+                path.shortfall.push(a[6]);
+                path.inventory.push(a[7]);
+            }
+            (good.to_string(), (periods, path))
+        })
+        .collect()
+}
+
+/// Every good's world path, baseline against scenario.
+pub fn series(run: &ScenarioRun) -> Vec<GoodSeries> {
+    let base = paths(&run.baseline);
+    paths(&run.scenario)
+        .into_iter()
+        .map(|(good, (periods, scenario))| {
+            let baseline = base
+                .get(&good)
+                .filter(|(p, _)| *p == periods)
+                .map(|(_, b)| b.clone())
+                .unwrap_or_default();
+            GoodSeries {
+                good,
+                periods,
+                baseline,
+                scenario,
+            }
+        })
+        .collect()
+}
+
 /// A scenario run in numbers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -107,6 +203,9 @@ pub struct Summary {
     /// EU-method criticality in the last year, baseline and scenario (filled by `chokepoint
     /// run`; `None` when it cannot be scored).
     pub criticality: Option<crate::criticality::Comparison>,
+    /// Every good's world price, production, consumption, shortfall and inventory by quarter,
+    /// baseline against scenario (the charts' data).
+    pub series: Vec<GoodSeries>,
 }
 
 type Key = (String, String, String);
@@ -218,6 +317,7 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
         exposure: Vec::new(),
         companies: Vec::new(),
         criticality: None,
+        series: series(run),
     }
 }
 
