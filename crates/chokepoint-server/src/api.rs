@@ -105,7 +105,7 @@ pub(crate) fn found<T: Serialize>(
 ) -> Response {
     match exists(got, what, id) {
         Ok(v) => Json(v).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -114,15 +114,15 @@ pub(crate) fn exists<T>(
     got: Result<Option<T>, crate::store::StoreError>,
     what: &str,
     id: i64,
-) -> Result<T, Response> {
+) -> Result<T, Box<Response>> {
     match got {
         Ok(Some(v)) => Ok(v),
-        Ok(None) => Err(fail(
+        Ok(None) => Err(Box::new(fail(
             StatusCode::NOT_FOUND,
             format!("no {what} {id}"),
             format!("GET /api/{what}s lists them"),
-        )),
-        Err(e) => Err(internal(e)),
+        ))),
+        Err(e) => Err(Box::new(internal(e))),
     }
 }
 
@@ -703,7 +703,7 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250
 )]
 async fn run_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
     if let Err(r) = exists(state.store.run(id), "run", id) {
-        return r;
+        return *r;
     }
     progress_stream(
         state,

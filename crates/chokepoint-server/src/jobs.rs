@@ -276,7 +276,7 @@ pub(crate) async fn get_job(Extract(state): Extract<Shared>, Path(id): Path<i64>
 )]
 pub(crate) async fn job_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
     if let Err(r) = exists(state.store.job(id), "job", id) {
-        return r;
+        return *r;
     }
     progress_stream(
         state,
