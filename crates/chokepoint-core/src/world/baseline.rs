@@ -350,6 +350,10 @@ struct Model {
     /// Floor of a capacity index (assumption `model_min_capacity_index`).
     min_capacity: f64,
     notes: Vec<String>,
+    /// The calibrated base year as a solution of `market` at annual rates (prices, route
+    /// flows, plants at their base output, the pipeline's projects idle): where the first
+    /// quarter's clearing starts.
+    base_start: Solution,
 }
 
 /// IEA base-case output of a commodity and stage by model region, per IEA year: one path per
@@ -457,7 +461,18 @@ fn model(ds: &Dataset, map: &RegionMap, scenario: &str) -> Result<Model, Baselin
     let (mut market, demand_keys, demand_base) =
         split_demand(&calibrated.market, &calibrated.prices, &sectors);
     let projects = add_projects(ds, map, &build.base, &mut market)?;
+    let mut base_start = Solution::failed(&market, SolveStatus::Optimal, 0);
+    if calibrated.prices.len() == market.nodes() && calibrated.flows.len() == market.routes.len() {
+        base_start.prices.clone_from(&calibrated.prices);
+        base_start.flows.clone_from(&calibrated.flows);
+        for (a, p) in base_start.activity.iter_mut().zip(&build.base.processes) {
+            *a = p.capacity.unwrap_or(0.0);
+        }
+    } else {
+        base_start.status = SolveStatus::NotConverged;
+    }
     Ok(Model {
+        base_start,
         market,
         demand_keys,
         demand_base,
@@ -586,8 +601,10 @@ pub(crate) fn project_capacity(p: &crate::dataset::tables::Project, year: f64) -
 }
 
 /// The market of one quarter: annual curves scaled to a quarter and by the growth indices.
+/// Quarters in a year: annual rates (the base year's) over this are a quarter's quantities.
+const QUARTERS: f64 = 4.0;
+
 fn quarter_market(m: &Model, projects: &[Project], year: f64) -> Market {
-    const QUARTERS: f64 = 4.0;
     let mut market = m.market.clone();
     let index = |good: usize, region: usize| m.supply[good][region].value(year).max(m.min_capacity);
     for s in &mut market.supply {
@@ -795,6 +812,15 @@ fn structure(m: &Market) -> [usize; 4] {
 
 /// The baseline's solution of quarter `k` of a market shaped like `market`, to warm-start a
 /// run over the same quarters; `None` when it has none.
+/// A solution at annual rates as one at quarterly rates (flows and plant output over four).
+fn quarterly(annual: &Solution) -> Solution {
+    let mut q = annual.clone();
+    for x in q.flows.iter_mut().chain(q.activity.iter_mut()) {
+        *x /= QUARTERS;
+    }
+    q
+}
+
 fn baseline_solution(b: &Baseline, k: usize, market: &Market) -> Option<Solution> {
     let flows = b.quarter_flows.get(k)?;
     let prices = b.quarter_prices.get(k)?;
@@ -925,9 +951,12 @@ fn simulate(
             }
             let (fast, _) = solver.get_or_insert_with(|| {
                 let mut fast = FastSolver::new(&market, FastOptions::default());
-                // A run beside a baseline starts from the baseline's same quarter.
+                // A run beside a baseline starts from the baseline's same quarter; a baseline's
+                // first quarter from the calibrated base year, at quarterly rates.
                 if let Some(b) = baseline.and_then(|b| baseline_solution(b, k, &market)) {
                     fast.warm_from(&market, &b);
+                } else if k == 0 {
+                    fast.warm_from(&market, &quarterly(&m.base_start));
                 }
                 (fast, shape)
             });
