@@ -97,16 +97,24 @@ pub(crate) fn fail(
         .into_response()
 }
 
-/// A stored `what` (`run`, `job`) as JSON; a 404 naming the list when there is none.
-pub(crate) fn found<T: Serialize>(
-    got: Result<Option<T>, crate::store::StoreError>,
+/// `{what: record, field: stored}`: a record with the JSON text it was stored with, passed
+/// through as it is (the store only ever holds JSON the server wrote; no parse and re-encode
+/// of a large summary on every read).
+pub(crate) fn with_stored<T: Serialize>(
     what: &str,
-    id: i64,
+    record: &T,
+    field: &str,
+    stored: Option<String>,
 ) -> Response {
-    match exists(got, what, id) {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => *r,
-    }
+    let record = match serde_json::to_string(record) {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let body = format!(
+        "{{\"{what}\":{record},\"{field}\":{}}}",
+        stored.as_deref().unwrap_or("null")
+    );
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// A stored `what`, or the response that says it is missing (404) or unreadable (500).
@@ -438,24 +446,36 @@ pub struct Validation {
     pub diagnostics: Vec<DiagnosticOut>,
 }
 
-/// A scenario checked against its world model (which now knows its coalitions), or its
+/// A scenario checked against its world model (which then knows its coalitions), or its
 /// located problems.
 type Checked =
     Result<(Scenario, Arc<chokepoint_core::world::baseline::WorldModel>), Vec<DiagnosticOut>>;
 
-/// Checks a scenario text against the world model of its demand path.
-fn check(state: &State, text: &str) -> Result<Checked, String> {
+/// Checks a scenario text against the world of its demand path. With `for_runs`, the world
+/// model is copied to carry the scenario's coalitions (a run needs it); a check alone copies
+/// only the small `World` and hands back the shared model.
+fn check(state: &State, text: &str, for_runs: bool) -> Result<Checked, String> {
     let model = state.model(&demand_path_of(text))?;
-    let mut prepared = (*model).clone();
-    match Scenario::load(text, "scenario.toml", &mut prepared.world) {
-        Ok(s) => Ok(Ok((s, Arc::new(prepared)))),
+    let mut world = model.world.clone();
+    match Scenario::load(text, "scenario.toml", &mut world) {
+        Ok(s) if for_runs => {
+            let mut prepared = (*model).clone();
+            prepared.world = world;
+            Ok(Ok((s, Arc::new(prepared))))
+        }
+        Ok(s) => Ok(Ok((s, model))),
         Err(e) => Ok(Err(e.diagnostics.iter().map(DiagnosticOut::from).collect())),
     }
 }
 
-pub(crate) async fn checked(state: &Shared, text: String) -> Result<Checked, Response> {
+/// [`check`] off the async threads.
+pub(crate) async fn checked(
+    state: &Shared,
+    text: String,
+    for_runs: bool,
+) -> Result<Checked, Response> {
     let s = state.clone();
-    match tokio::task::spawn_blocking(move || check(&s, &text)).await {
+    match tokio::task::spawn_blocking(move || check(&s, &text, for_runs)).await {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) => Err(internal(e)),
         Err(e) => Err(internal(e)),
@@ -469,7 +489,7 @@ pub(crate) async fn checked(state: &Shared, text: String) -> Result<Checked, Res
     responses((status = 200, body = Validation, description = "`ok` false with located diagnostics when it has problems"))
 )]
 async fn validate(Extract(state): Extract<Shared>, body: String) -> Response {
-    match checked(&state, body).await {
+    match checked(&state, body, false).await {
         Ok(Ok((s, _))) => Json(Validation {
             ok: true,
             name: Some(s.header.name.clone()),
@@ -521,7 +541,7 @@ pub(crate) fn invalid(d: Vec<DiagnosticOut>) -> Response {
     responses((status = 201, body = Created), (status = 422, body = Validation))
 )]
 async fn save_scenario(Extract(state): Extract<Shared>, body: String) -> Response {
-    match checked(&state, body.clone()).await {
+    match checked(&state, body.clone(), false).await {
         Ok(Ok((s, _))) => match state.store.add_scenario(&s.header.name, &body) {
             Ok(id) => (
                 StatusCode::CREATED,
@@ -571,7 +591,7 @@ async fn get_scenario(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> R
     responses((status = 202, body = Created, description = "Queued; poll GET /api/runs/{id}"), (status = 422, body = Validation))
 )]
 async fn submit_run(Extract(state): Extract<Shared>, body: String) -> Response {
-    let (scenario, model) = match checked(&state, body.clone()).await {
+    let (scenario, model) = match checked(&state, body.clone(), true).await {
         Ok(Ok(x)) => x,
         Ok(Err(d)) => return invalid(d),
         Err(r) => return r,
@@ -660,16 +680,10 @@ pub struct RunOut {
     responses((status = 200, body = RunOut), (status = 404, body = ApiError))
 )]
 async fn get_run(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
-    found(
-        state.store.run(id).map(|o| {
-            o.map(|(run, summary)| RunOut {
-                run,
-                summary: summary.and_then(|s| serde_json::from_str(&s).ok()),
-            })
-        }),
-        "run",
-        id,
-    )
+    match exists(state.store.run(id), "run", id) {
+        Ok((run, summary)) => with_stored("run", &run, "summary", summary),
+        Err(r) => *r,
+    }
 }
 
 #[utoipa::path(

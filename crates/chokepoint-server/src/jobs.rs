@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::State;
 use crate::api::{
-    Created, Shared, checked, exists, fail, found, internal, invalid, progress_stream,
+    Created, Shared, checked, exists, fail, internal, invalid, progress_stream, with_stored,
 };
 use crate::store::JobRecord;
 
@@ -57,7 +57,7 @@ enum Work {
 }
 
 async fn submit(state: Shared, body: String, work: Work) -> Response {
-    let (mut scenario, model) = match checked(&state, body.clone()).await {
+    let (mut scenario, model) = match checked(&state, body.clone(), true).await {
         Ok(Ok(x)) => x,
         Ok(Err(d)) => return invalid(d),
         Err(r) => return r,
@@ -254,16 +254,10 @@ pub(crate) async fn list_jobs(Extract(state): Extract<Shared>) -> Response {
     responses((status = 200, body = JobOut), (status = 404, body = crate::api::ApiError))
 )]
 pub(crate) async fn get_job(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
-    found(
-        state.store.job(id).map(|o| {
-            o.map(|(job, result)| JobOut {
-                job,
-                result: result.and_then(|s| serde_json::from_str(&s).ok()),
-            })
-        }),
-        "job",
-        id,
-    )
+    match exists(state.store.job(id), "job", id) {
+        Ok((job, result)) => with_stored("job", &job, "result", result),
+        Err(r) => *r,
+    }
 }
 
 #[utoipa::path(

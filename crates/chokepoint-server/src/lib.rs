@@ -70,7 +70,7 @@ pub enum ServeError {
 pub(crate) struct State {
     pub(crate) ds: Arc<Dataset>,
     pub(crate) store: Store,
-    pub(crate) models: Mutex<HashMap<String, Arc<WorldModel>>>,
+    pub(crate) models: Mutex<HashMap<String, ModelCell>>,
     pub(crate) runs: tokio::sync::Semaphore,
     pub(crate) token: Option<String>,
     pub(crate) finance_draws: usize,
@@ -84,27 +84,31 @@ pub(crate) struct State {
     pub(crate) job_progress: Mutex<Progress>,
 }
 
+/// A demand path's world model, prepared at most once.
+pub(crate) type ModelCell = Arc<std::sync::OnceLock<Result<Arc<WorldModel>, String>>>;
+
 /// Id → (what is running, steps done, steps in all).
 pub(crate) type Progress = HashMap<i64, (String, usize, usize)>;
 
 impl State {
-    /// The world model of a demand path (prepared once, then shared).
+    /// The world model of a demand path, prepared once and then shared: concurrent requests
+    /// for a path not yet prepared wait for the one preparation instead of each starting
+    /// their own.
     pub(crate) fn model(&self, demand: &str) -> Result<Arc<WorldModel>, String> {
-        if let Some(m) = self
+        let cell = self
             .models
             .lock()
             .map_err(|_| "model cache lock poisoned".to_string())?
-            .get(demand)
-        {
-            return Ok(m.clone());
-        }
-        let map = RegionMap::from_dataset(&self.ds).map_err(|e| format!("{e:?}"))?;
-        let m = Arc::new(WorldModel::prepare(&self.ds, &map, demand).map_err(|e| e.to_string())?);
-        self.models
-            .lock()
-            .map_err(|_| "model cache lock poisoned".to_string())?
-            .insert(demand.to_string(), m.clone());
-        Ok(m)
+            .entry(demand.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| {
+            let map = RegionMap::from_dataset(&self.ds).map_err(|e| format!("{e:?}"))?;
+            WorldModel::prepare(&self.ds, &map, demand)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        })
+        .clone()
     }
 }
 
