@@ -374,6 +374,7 @@ async fn regions(Extract(state): Extract<Shared>) -> Response {
 
 /// Query of `/api/concentration/{commodity}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConcentrationParams {
     /// Stage (default: mining, else the most upstream with data).
     pub stage: Option<String>,
@@ -787,6 +788,7 @@ pub(crate) fn progress_stream(
 
 /// Query of `/api/compare`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompareParams {
     /// First run.
     pub a: i64,
@@ -931,6 +933,7 @@ async fn baseline_to(
 
 /// Query of `/api/exposure/{region}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExposureParams {
     /// One end-use sector (default: all final consumption).
     pub sector: Option<String>,
@@ -980,6 +983,7 @@ async fn exposure(
 
 /// Query of `/api/criticality`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CriticalityParams {
     /// `EU` (default), a model region, a country or `group:ID`.
     pub jurisdiction: Option<String>,
@@ -1021,6 +1025,7 @@ async fn criticality(
 
 /// Query of `/api/companies`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CompaniesParams {
     /// Last year of the baseline (default: the first year after the base year).
     pub to: Option<i32>,
@@ -1061,29 +1066,49 @@ pub struct GoodOut {
     pub unit: String,
     /// Chain (`rare_earths`).
     pub chain: String,
+    /// An input of some plant (false: a chain's final good, the end of a Sankey).
+    pub input: bool,
 }
 
-#[utoipa::path(get, path = "/api/goods", responses((status = 200, body = [GoodOut], description = "The world model's goods")))]
-async fn goods(Extract(state): Extract<Shared>) -> Json<Vec<GoodOut>> {
+#[utoipa::path(get, path = "/api/goods", responses((status = 200, body = [GoodOut], description = "The world model's goods (those of the dataset's chains that the model calibrates)")))]
+async fn goods(Extract(state): Extract<Shared>) -> Response {
+    let s = state.clone();
+    let model = match tokio::task::spawn_blocking(move || s.model("steps")).await {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return internal(e),
+        Err(e) => return internal(e),
+    };
+    let inputs: Vec<usize> = model
+        .processes()
+        .iter()
+        .flat_map(|p| p.inputs.iter().map(|&(g, _)| g))
+        .collect();
     Json(
-        state
-            .ds
+        model
+            .world
             .goods
             .iter()
-            .map(|g| GoodOut {
-                id: g.good_id.clone(),
-                name: g.name.clone(),
-                commodity: g.commodity_id.clone(),
-                stage: g.stage_id.clone(),
-                unit: g.unit.clone(),
-                chain: g.chain.clone(),
+            .enumerate()
+            .filter_map(|(k, id)| {
+                let g = state.ds.goods.iter().find(|g| &g.good_id == id)?;
+                Some(GoodOut {
+                    id: g.good_id.clone(),
+                    name: g.name.clone(),
+                    commodity: g.commodity_id.clone(),
+                    stage: g.stage_id.clone(),
+                    unit: g.unit.clone(),
+                    chain: g.chain.clone(),
+                    input: inputs.contains(&k),
+                })
             })
-            .collect(),
+            .collect::<Vec<_>>(),
     )
+    .into_response()
 }
 
 /// Query of `/api/sankey/{good}`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SankeyParams {
     /// Year of the baseline (default: the first year after the base year).
     pub year: Option<i32>,

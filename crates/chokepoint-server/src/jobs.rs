@@ -17,6 +17,7 @@ use crate::store::JobRecord;
 
 /// Query of `POST /api/risk`.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RiskParams {
     /// Draws (at least 1, at most the server's `--max-draws`).
     pub draws: u64,
@@ -30,6 +31,7 @@ pub struct RiskParams {
 
 /// Query of `POST /api/finance`.
 #[derive(Debug, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FinanceParams {
     /// Stochastic price paths per model (default: the server's `--finance-draws`).
     pub draws: Option<usize>,

@@ -400,7 +400,16 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|g| g["id"] == "ndfeb_magnet" && g["chain"] == "rare_earths")
+            .any(|g| g["id"] == "ndfeb_magnet"
+                && g["chain"] == "rare_earths"
+                && g["input"] == false)
+    );
+    assert!(
+        goods
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == "ndpr_oxide" && g["input"] == true)
     );
     let (_, v) = json(addr, "GET", "/api/commodities", "");
     let cobalt = v.as_array().unwrap().iter().find(|c| c["id"] == "cobalt");
