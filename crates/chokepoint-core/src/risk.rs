@@ -227,6 +227,9 @@ pub struct RiskRun<'a> {
     /// The rows reported on.
     pub keys: RiskKeys,
     base_shortfall: Vec<f64>,
+    /// The baseline's demand at base prices per shortfall key: the scale below which an added
+    /// shortfall is the solvers' rounding ([`crate::world::RESIDUE`]), not a shortfall.
+    base_demand: Vec<f64>,
     /// Seed of the draws.
     pub seed: u64,
 }
@@ -244,6 +247,13 @@ impl<'a> RiskRun<'a> {
         let index = KeyIndex::of(&keys);
         let (base_shortfall, _) = yearly(&baseline, &keys, &index)
             .map_err(|e| BaselineError::Options(format!("baseline does not clear: {e}")))?;
+        let mut base_demand = vec![0.0; keys.shortfall.len()];
+        for r in &baseline.sector_rows {
+            let k = (r.region.as_str(), r.sector.as_str(), r.good.as_str());
+            if let Some(&i) = index.shortfall.get(&(k, year_of(&r.period))) {
+                base_demand[i] += r.demand_at_base_price;
+            }
+        }
         Ok(RiskRun {
             ds,
             model,
@@ -251,6 +261,7 @@ impl<'a> RiskRun<'a> {
             baseline,
             keys,
             base_shortfall,
+            base_demand,
             seed,
         })
     }
@@ -277,8 +288,12 @@ impl<'a> RiskRun<'a> {
         let key_index = KeyIndex::of(&self.keys);
         match yearly(&run, &self.keys, &key_index) {
             Ok((mut shortfall, price)) => {
-                for (s, b) in shortfall.iter_mut().zip(&self.base_shortfall) {
-                    *s = (*s - b).max(0.0);
+                for ((s, b), d) in shortfall
+                    .iter_mut()
+                    .zip(&self.base_shortfall)
+                    .zip(&self.base_demand)
+                {
+                    *s = added_shortfall(*s, *b, *d);
                 }
                 DrawResult {
                     draw: index,
@@ -323,6 +338,18 @@ impl<'a> RiskRun<'a> {
             }
         });
         out.into_iter().flatten().collect()
+    }
+}
+
+/// A draw's shortfall beyond the baseline's, 0 when it is no more than the solvers' rounding
+/// ([`crate::world::RESIDUE`] of the baseline demand, at least of one unit): at a threshold of
+/// 0 rounding would otherwise count as a shortfall in every draw.
+fn added_shortfall(draw: f64, baseline: f64, demand: f64) -> f64 {
+    let added = draw - baseline;
+    if added > crate::world::RESIDUE * demand.max(1.0) {
+        added
+    } else {
+        0.0
     }
 }
 
@@ -653,4 +680,24 @@ pub fn background_events(
         }
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::added_shortfall;
+
+    #[test]
+    fn rounding_is_not_an_added_shortfall() {
+        // 1e-9 t against 100 t of demand: rounding.
+        assert_eq!(added_shortfall(3.000_000_001, 3.0, 100.0), 0.0);
+        // Less than the baseline's: none added.
+        assert_eq!(added_shortfall(1.0, 3.0, 100.0), 0.0);
+        // Real shortfalls pass whole.
+        assert_eq!(added_shortfall(8.0, 3.0, 100.0), 5.0);
+        // The cut scales with demand (1e-6 of 1e9 t is 1,000 t) and never falls below 1e-6 t.
+        assert_eq!(added_shortfall(500.0, 0.0, 1e9), 0.0);
+        assert_eq!(added_shortfall(2_000.0, 0.0, 1e9), 2_000.0);
+        assert_eq!(added_shortfall(1e-7, 0.0, 0.0), 0.0);
+        assert_eq!(added_shortfall(1e-5, 0.0, 0.0), 1e-5);
+    }
 }

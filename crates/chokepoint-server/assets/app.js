@@ -435,7 +435,14 @@
         .map(
           ([chain, gs]) =>
             `<optgroup label="${esc(chain.replace(/_/g, " "))}">` +
-            gs.map((g) => `<option value="${esc(g.id)}">${esc(g.name)}</option>`).join("") +
+            // A chain's final goods (no plant uses them) first: they end a Sankey.
+            [...gs]
+              .sort((a, b) => Number(a.input) - Number(b.input))
+              .map(
+                (g) =>
+                  `<option value="${esc(g.id)}">${esc(g.name)}${g.input ? "" : " — final"}</option>`,
+              )
+              .join("") +
             "</optgroup>",
         )
         .join("");

@@ -87,14 +87,14 @@ pub(crate) fn fail(
     error: impl Into<String>,
     hint: impl Into<String>,
 ) -> Response {
-    (
-        status,
-        Json(ApiError {
-            error: error.into(),
-            hint: hint.into(),
-        }),
-    )
-        .into_response()
+    // The core's messages carry their own hint after "\n  hint: ": it is more specific than
+    // the route's, so it wins.
+    let error = error.into();
+    let (error, hint) = match error.split_once("\n  hint: ") {
+        Some((e, h)) => (e.to_string(), h.trim().to_string()),
+        None => (error, hint.into()),
+    };
+    (status, Json(ApiError { error, hint })).into_response()
 }
 
 /// `{what: record, field: stored}`: a record with the JSON text it was stored with, passed
@@ -131,6 +131,52 @@ pub(crate) fn exists<T>(
             format!("GET /api/{what}s lists them"),
         ))),
         Err(e) => Err(Box::new(internal(e))),
+    }
+}
+
+/// The query string, deserialised; a malformed one gets a 400 `{error, hint}` (not axum's
+/// plain text).
+pub(crate) struct Q<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S> for Q<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Q(v)),
+            Err(e) => Err(fail(
+                StatusCode::BAD_REQUEST,
+                e.body_text(),
+                "/openapi.json lists each route's query parameters and their types",
+            )),
+        }
+    }
+}
+
+/// A path parameter, deserialised; a malformed one (`/api/runs/abc`) gets a 400
+/// `{error, hint}`.
+pub(crate) struct P<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> axum::extract::FromRequestParts<S>
+    for P<T>
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(P(v)),
+            Err(e) => Err(fail(
+                StatusCode::BAD_REQUEST,
+                e.body_text(),
+                "ids are whole numbers; /openapi.json lists each route",
+            )),
+        }
     }
 }
 
@@ -284,7 +330,7 @@ async fn dashboard(Extract(state): Extract<Shared>) -> Response {
 }
 
 /// A file of the dashboard.
-async fn asset(Extract(state): Extract<Shared>, Path(name): Path<String>) -> Response {
+async fn asset(Extract(state): Extract<Shared>, P(name): P<String>) -> Response {
     serve_asset(&state, &name)
 }
 
@@ -393,8 +439,8 @@ pub struct ConcentrationParams {
 )]
 async fn concentration(
     Extract(state): Extract<Shared>,
-    Path(commodity): Path<String>,
-    Query(q): Query<ConcentrationParams>,
+    P(commodity): P<String>,
+    Q(q): Q<ConcentrationParams>,
 ) -> Response {
     use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration};
     let mut query = ConcentrationQuery::production(&commodity);
@@ -573,7 +619,7 @@ async fn list_scenarios(Extract(state): Extract<Shared>) -> Response {
     params(("id" = i64, Path)),
     responses((status = 200, body = ScenarioRecord), (status = 404, body = ApiError))
 )]
-async fn get_scenario(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+async fn get_scenario(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     match state.store.scenario(id) {
         Ok(Some(s)) => Json(s).into_response(),
         Ok(None) => fail(
@@ -680,7 +726,7 @@ pub struct RunOut {
     params(("id" = i64, Path)),
     responses((status = 200, body = RunOut), (status = 404, body = ApiError))
 )]
-async fn get_run(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+async fn get_run(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     match exists(state.store.run(id), "run", id) {
         Ok((run, summary)) => with_stored("run", &run, "summary", summary),
         Err(r) => *r,
@@ -693,7 +739,7 @@ async fn get_run(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Respon
     params(("id" = i64, Path)),
     responses((status = 200, content_type = "text/html", description = "The run report"), (status = 404, body = ApiError))
 )]
-async fn run_report(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+async fn run_report(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     match state.store.report(id) {
         Ok(Some(page)) => Html(Body::from(page)).into_response(),
         Ok(None) => fail(
@@ -716,7 +762,7 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250
         description = "Server-sent events: `progress` ({run, done, total}) while it runs, then one `status` ({status, error}) when it ends"),
         (status = 404, body = ApiError))
 )]
-async fn run_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+async fn run_events(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     if let Err(r) = exists(state.store.run(id), "run", id) {
         return *r;
     }
@@ -828,7 +874,7 @@ pub struct Comparison {
     params(CompareParams),
     responses((status = 200, body = Comparison), (status = 404, body = ApiError), (status = 409, body = ApiError))
 )]
-async fn compare(Extract(state): Extract<Shared>, Query(q): Query<CompareParams>) -> Response {
+async fn compare(Extract(state): Extract<Shared>, Q(q): Q<CompareParams>) -> Response {
     let get = |id: i64| -> Result<(RunRecord, serde_json::Value), Box<Response>> {
         match state.store.run(id) {
             Ok(Some((r, Some(s)))) => Ok((
@@ -951,8 +997,8 @@ pub struct ExposureParams {
 )]
 async fn exposure(
     Extract(state): Extract<Shared>,
-    Path(region): Path<String>,
-    Query(q): Query<ExposureParams>,
+    P(region): P<String>,
+    Q(q): Q<ExposureParams>,
 ) -> Response {
     use chokepoint_core::exposure::{Flows, query};
     let (model, run, year) = match baseline_to(&state, q.year).await {
@@ -997,10 +1043,7 @@ pub struct CriticalityParams {
     params(CriticalityParams),
     responses((status = 200, description = "EU-method scores as `chokepoint criticality --json` lists them (baseline)"), (status = 404, body = ApiError))
 )]
-async fn criticality(
-    Extract(state): Extract<Shared>,
-    Query(q): Query<CriticalityParams>,
-) -> Response {
+async fn criticality(Extract(state): Extract<Shared>, Q(q): Q<CriticalityParams>) -> Response {
     let (model, run, year) = match baseline_to(&state, q.year).await {
         Ok(x) => x,
         Err(r) => return *r,
@@ -1037,7 +1080,7 @@ pub struct CompaniesParams {
     params(CompaniesParams),
     responses((status = 200, description = "Companies' baseline revenue from their assets, as `chokepoint companies --json`"))
 )]
-async fn companies(Extract(state): Extract<Shared>, Query(q): Query<CompaniesParams>) -> Response {
+async fn companies(Extract(state): Extract<Shared>, Q(q): Q<CompaniesParams>) -> Response {
     let (model, run, _) = match baseline_to(&state, q.to).await {
         Ok(x) => x,
         Err(r) => return *r,
@@ -1129,8 +1172,8 @@ const SANKEY_MIN_SHARE: f64 = 0.002;
 )]
 async fn sankey(
     Extract(state): Extract<Shared>,
-    Path(good): Path<String>,
-    Query(q): Query<SankeyParams>,
+    P(good): P<String>,
+    Q(q): Q<SankeyParams>,
 ) -> Response {
     let (model, run, year) = match baseline_to(&state, q.year).await {
         Ok(x) => x,

@@ -2,7 +2,7 @@
 //! limit, followed by server-sent events, their results stored in SQLite.
 
 use axum::Json;
-use axum::extract::{Path, Query, State as Extract};
+use axum::extract::State as Extract;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chokepoint_core::scenario::Scenario;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::State;
 use crate::api::{
-    Created, Shared, checked, exists, fail, internal, invalid, progress_stream, with_stored,
+    Created, P, Q, Shared, checked, exists, fail, internal, invalid, progress_stream, with_stored,
 };
 use crate::store::JobRecord;
 
@@ -219,7 +219,7 @@ fn finance(
 )]
 pub(crate) async fn submit_risk(
     Extract(state): Extract<Shared>,
-    Query(p): Query<RiskParams>,
+    Q(p): Q<RiskParams>,
     body: String,
 ) -> Response {
     submit(state, body, Work::Risk(p)).await
@@ -235,7 +235,7 @@ pub(crate) async fn submit_risk(
 )]
 pub(crate) async fn submit_finance(
     Extract(state): Extract<Shared>,
-    Query(p): Query<FinanceParams>,
+    Q(p): Q<FinanceParams>,
     body: String,
 ) -> Response {
     submit(state, body, Work::Finance(p)).await
@@ -255,7 +255,7 @@ pub(crate) async fn list_jobs(Extract(state): Extract<Shared>) -> Response {
     params(("id" = i64, Path)),
     responses((status = 200, body = JobOut), (status = 404, body = crate::api::ApiError))
 )]
-pub(crate) async fn get_job(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+pub(crate) async fn get_job(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     match exists(state.store.job(id), "job", id) {
         Ok((job, result)) => with_stored("job", &job, "result", result),
         Err(r) => *r,
@@ -270,7 +270,7 @@ pub(crate) async fn get_job(Extract(state): Extract<Shared>, Path(id): Path<i64>
         description = "Server-sent events: `progress` ({run, done, total}: the stage and its steps) while it runs, then one `status` ({status, error}) when it ends"),
         (status = 404, body = crate::api::ApiError))
 )]
-pub(crate) async fn job_events(Extract(state): Extract<Shared>, Path(id): Path<i64>) -> Response {
+pub(crate) async fn job_events(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
     if let Err(r) = exists(state.store.job(id), "job", id) {
         return *r;
     }

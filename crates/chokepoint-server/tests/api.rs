@@ -163,7 +163,16 @@ fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
     );
     let (status, v) = json(addr, "GET", "/api/concentration/unobtainium", "");
     assert_eq!(status, 404);
-    assert!(v["hint"].as_str().unwrap().contains("/api/commodities"));
+    assert!(!v["error"].as_str().unwrap().contains("hint:"), "{v}");
+    assert!(!v["hint"].as_str().unwrap().is_empty(), "{v}");
+    // Malformed query strings and ids are JSON errors too.
+    let (status, v) = json(addr, "GET", "/api/concentration/cobalt?year=soon", "");
+    assert_eq!(status, 400);
+    assert!(v["error"].as_str().unwrap().contains("year"), "{v}");
+    assert!(v["hint"].as_str().unwrap().contains("/openapi.json"), "{v}");
+    let (status, v) = json(addr, "GET", "/api/runs/abc", "");
+    assert_eq!(status, 400);
+    assert!(v["hint"].as_str().unwrap().contains("whole numbers"), "{v}");
 
     // Exposure, criticality and companies on the baseline.
     let (status, v) = json(
