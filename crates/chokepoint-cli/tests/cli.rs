@@ -917,6 +917,12 @@ fn a_killed_server_keeps_every_completed_run() {
                 .unwrap()
         })
         .collect();
+    // A risk job far too long to finish before the kill.
+    let (status, body) = http(port, "POST", "/api/risk?draws=5000", &scenario).unwrap();
+    assert_eq!(status, 202, "{body}");
+    let job = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     // Wait for the first to complete, then kill the server mid-queue.
     for _ in 0..600 {
         let (_, body) = http(port, "GET", &format!("/api/runs/{}", ids[0]), "").unwrap();
@@ -936,6 +942,12 @@ fn a_killed_server_keeps_every_completed_run() {
         let s = r["status"].as_str().unwrap();
         assert!(s == "done" || s == "interrupted", "{r}");
     }
+    // The unfinished job is marked as such, with its options kept.
+    let (_, body) = http(port, "GET", &format!("/api/jobs/{job}"), "").unwrap();
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["job"]["status"], "interrupted", "{v}");
+    assert_eq!(v["job"]["options"]["draws"], 5000);
+    assert!(v["result"].is_null());
     // The completed run is intact: the same summary as before the kill.
     let (_, after) = http(port, "GET", &format!("/api/runs/{}", ids[0]), "").unwrap();
     let (b, a): (Value, Value) = (
