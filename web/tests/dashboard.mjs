@@ -222,8 +222,16 @@ await step(`d. scenario: load the seed, check, run it to ${TO}`, async () => {
   const price = await chartSeries('scn-chart-price');
   check(price && price.length >= 2 && price.every((x) => x.data > 0), `price chart has no data: ${JSON.stringify(price)}`);
   const good = await page.inputValue('#scn-series-good');
+  // Companies, criticality and exposure before and after (the seed traces three consumers).
+  const companies = await page.$$eval('#scenario-results [data-testid="companies-table"] tbody tr', (t) => t.map((r) => r.textContent));
+  check(companies.some((t) => /Freeport/.test(t)), `companies table: ${companies.slice(0, 3).join(' | ')}`);
+  const traced = await page.$$eval('#scenario-results [data-testid="exposure-table"] tbody tr', (t) => t.map((r) => r.textContent));
+  check(traced.some((t) => /FRA/.test(t) && /CHN/.test(t)), `exposure table: ${traced.slice(0, 3).join(' | ')}`);
+  check(await page.$('#scenario-results [data-testid="criticality-table"] tbody tr'), 'no criticality table');
   const report = await page.getAttribute('#scenario-results [data-testid="report-link"]', 'href');
   check(report === `/api/runs/${runId}/report`, `report link is ${report}`);
+  await page.$eval('#scenario-results [data-testid="companies-table"]', (e) => e.scrollIntoView({ block: 'start' }));
+  await shot('run-details.png');
   await page.$eval('#scenario-results', (e) => e.scrollIntoView({ block: 'start' }));
   await shot('run.png');
   return `run ${runId} done; ${answers} answer(s); charts for ${good} (${price[0].data} quarters)`;

@@ -911,6 +911,78 @@
     };
     sel.addEventListener("change", draw);
     draw();
+    root.insertAdjacentHTML("beforeend", beforeAfter(s));
+  }
+
+  /** Companies, EU criticality and exposure traces of a run, baseline against scenario. */
+  function beforeAfter(s) {
+    const companies = [...(s.companies || [])].sort((a, b) => Math.abs(b.change) - Math.abs(a.change));
+    const crit = s.criticality;
+    const usd = (v) => (finite(v) ? num(v / 1e6) : "–");
+    const change = (v) => (finite(v) ? `<span class="${v > 0 ? "pos" : v < 0 ? "neg" : ""}">${v > 0 ? "+" : ""}${pct(v)}</span>` : "–");
+    const companyRows = companies.length
+      ? companies
+          .map(
+            (c) =>
+              `<tr><td>${esc(c.company)} <span class="muted">${esc(c.ticker)}</span></td><td class="r">${usd(c.baseline_revenue)}</td>` +
+              `<td class="r">${usd(c.scenario_revenue)}</td><td class="r">${change(c.change)}</td></tr>`,
+          )
+          .join("")
+      : `<tr><td colspan="4" class="muted">No company's assets are in this run.</td></tr>`;
+    let critRows = `<tr><td colspan="5" class="muted">Not scored for this run.</td></tr>`;
+    if (crit && (crit.baseline || []).length) {
+      const after = new Map((crit.scenario || []).map((m) => [m.material, m]));
+      critRows = crit.baseline
+        .map((b) => {
+          const a = after.get(b.material) || {};
+          const flag = (c) => (c === true ? "critical" : c === false ? "–" : "?");
+          return (
+            `<tr><td>${esc(b.material)}</td><td class="r">${num(b.sr, 2)}</td><td class="r">${num(a.sr, 2)}</td>` +
+            `<td class="r">${finite(b.ei) ? num(b.ei, 2) : "–"}</td><td>${flag(b.critical)} → ${flag(a.critical)}</td></tr>`
+          );
+        })
+        .join("");
+    }
+    const top = (stage) =>
+      (stage?.origins || [])
+        .slice(0, 3)
+        .map(([r, v]) => `${esc(r)} ${pct(v, 0)}`)
+        .join(", ") || "–";
+    const expRows = (s.exposure || [])
+      .flatMap((c) =>
+        (c.baseline || []).map((t, i) => {
+          const after = (c.scenario || [])[i];
+          const first = t.stages?.[t.stages.length - 1];
+          const firstAfter = after?.stages?.[after.stages.length - 1];
+          return (
+            `<tr><td>${esc(c.region)} ${esc(c.sector || "all uses")}</td><td>${esc(t.good)}</td>` +
+            `<td>${esc(first?.good || "")}</td><td>${top(first)}</td><td>${top(firstAfter)}</td></tr>`
+          );
+        }),
+      )
+      .join("");
+    return `
+      <div class="two-col">
+        <div>
+          <h3>Companies <span class="unit">(revenue from their assets over the run, USD m)</span></h3>
+          <table class="data" data-testid="companies-table">
+            <thead><tr><th>Company</th><th class="r">Baseline</th><th class="r">Scenario</th><th class="r">Change</th></tr></thead>
+            <tbody>${companyRows}</tbody>
+          </table>
+        </div>
+        <div>
+          <h3>Criticality, EU method <span class="unit">(${esc(crit?.jurisdiction || "EU")}, ${esc(crit?.year ?? "")}: supply risk before → after)</span></h3>
+          <table class="data" data-testid="criticality-table">
+            <thead><tr><th>Material</th><th class="r">SR baseline</th><th class="r">SR scenario</th><th class="r">EI</th><th>Verdict</th></tr></thead>
+            <tbody>${critRows}</tbody>
+          </table>
+        </div>
+      </div>
+      <h3>Where the inputs come from <span class="unit">(the header's consumers, traced to the first stage of each chain, last year of the run; top 3 origins)</span></h3>
+      <table class="data" data-testid="exposure-table">
+        <thead><tr><th>Consumer</th><th>Good</th><th>First stage</th><th>Baseline</th><th>Scenario</th></tr></thead>
+        <tbody>${expRows || `<tr><td colspan="5" class="muted">The scenario's header lists no consumers to trace (key <code>exposure</code>).</td></tr>`}</tbody>
+      </table>`;
   }
 
   function lineChart(id, titleId, title, x, key, unit) {
