@@ -376,12 +376,14 @@ pub struct CommodityOut {
     pub name: String,
     /// Parent commodity (rare-earth elements: `rare_earths`).
     pub parent: Option<String>,
-    /// Stages with production figures by country (for `/api/concentration/{id}?stage=`).
+    /// Stages whose country shares of production can be computed in the default year (each
+    /// answers `/api/concentration/{id}?stage=`).
     pub stages: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/commodities", responses((status = 200, body = [CommodityOut])))]
 async fn commodities(Extract(state): Extract<Shared>) -> Json<Vec<CommodityOut>> {
+    use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration};
     Json(
         state
             .ds
@@ -397,6 +399,12 @@ async fn commodities(Extract(state): Extract<Shared>) -> Json<Vec<CommodityOut>>
                         stages.push(r.stage_id.clone());
                     }
                 }
+                // Only stages whose shares can be computed (a withheld world total cannot).
+                stages.retain(|stage| {
+                    let mut q = ConcentrationQuery::production(&c.commodity_id);
+                    q.stage = Some(stage.clone());
+                    concentration(&state.ds, &q).is_ok()
+                });
                 CommodityOut {
                     id: c.commodity_id.clone(),
                     name: c.name.clone(),

@@ -428,6 +428,21 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
             .unwrap()
             .contains(&"mining".into())
     );
+    // Every listed stage answers with shares.
+    let mut listed = 0;
+    for c in v.as_array().unwrap() {
+        for stage in c["stages"].as_array().unwrap() {
+            let path = format!(
+                "/api/concentration/{}?stage={}",
+                c["id"].as_str().unwrap(),
+                stage.as_str().unwrap()
+            );
+            let (status, body) = request(addr, "GET", &path, "", None);
+            assert_eq!(status, 200, "{path}: {body}");
+            listed += 1;
+        }
+    }
+    assert!(listed > 50, "{listed} stages listed");
     // The Sankey of the magnet chain: links from upstream goods, down to use; every link's
     // value is its quantity at a positive price.
     let (status, s) = json(addr, "GET", "/api/sankey/ndfeb_magnet?year=2025", "");
