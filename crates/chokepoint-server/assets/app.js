@@ -1251,9 +1251,16 @@
       })
       .join("");
 
+    // Every year of the run: a shortfall row exists only where some draw added a shortfall,
+    // so a missing year is one where none did (all quantiles 0).
+    const years = [...new Set([...(s.shortfall || []), ...(s.price || [])].map((r) => r.year))].sort((a, b) => a - b);
+    const everyYear = (rows) =>
+      rows.length
+        ? years.map((y) => rows.find((r) => r.year === y) || { year: y, p5: 0, p50: 0, p95: 0, mean: 0, p_exceed: 0 })
+        : rows;
     const drawShortfall = () => {
       const k = ssel.value;
-      const rows = sg.get(k) || [];
+      const rows = everyYear(sg.get(k) || []);
       const [region, sector, good] = (k || "||").split("|");
       const u = goodUnit(good);
       fanChart("risk-shortfall-chart", rows, `${u} per year`);
