@@ -556,18 +556,21 @@ impl Flows {
         let avail = f.availability();
         // Origin shares of each pool: own production, then imports by route.
         let nr = f.regions.len();
+        // Arrivals per node, gathered once: (from region, quantity).
+        let mut arrivals: Vec<Vec<(usize, f64)>> = vec![Vec::new(); avail.len()];
+        for &(s, t, g, q) in &f.routes {
+            arrivals[f.node(t, g)].push((s, q));
+        }
         let shares = |b: usize, g: usize| -> Vec<(usize, f64)> {
-            let a = avail[f.node(b, g)];
+            let i = f.node(b, g);
+            let a = avail[i];
             if a <= 0.0 {
                 return Vec::new();
             }
-            let mut out = vec![(b, f.production[f.node(b, g)] / a)];
-            for &(s, t, rg, q) in &f.routes {
-                if t == b && rg == g {
-                    out.push((s, q / a));
-                }
-            }
-            out
+            std::iter::once((b, f.production[i]))
+                .chain(arrivals[i].iter().copied())
+                .map(|(s, q)| (s, q / a))
+                .collect()
         };
         let name = |g: usize, r: usize| format!("{} · {}", f.goods[g], f.regions[r]);
         let mut links: BTreeMap<(String, String, usize), f64> = BTreeMap::new();

@@ -157,13 +157,7 @@ fn yearly(
     keys: &RiskKeys,
     index: &KeyIndex,
 ) -> Result<(Vec<f64>, Vec<f64>), String> {
-    let mut shortfall = vec![0.0; keys.shortfall.len()];
-    for r in &run.sector_rows {
-        let k = (r.region.as_str(), r.sector.as_str(), r.good.as_str());
-        if let Some(&i) = index.shortfall.get(&(k, year_of(&r.period))) {
-            shortfall[i] += r.shortfall;
-        }
-    }
+    let shortfall = by_key(run, keys, index, |r| r.shortfall);
     let mut price = vec![0.0; keys.price.len()];
     let mut count = vec![0u32; keys.price.len()];
     for r in &run.rows {
@@ -188,6 +182,23 @@ fn yearly(
         return Err(format!("{}: {:?}", p.period, p.status));
     }
     Ok((shortfall, price))
+}
+
+/// A sector-row field summed per shortfall key (region, sector, good, year).
+fn by_key(
+    run: &Baseline,
+    keys: &RiskKeys,
+    index: &KeyIndex,
+    field: fn(&crate::world::baseline::SectorRow) -> f64,
+) -> Vec<f64> {
+    let mut out = vec![0.0; keys.shortfall.len()];
+    for r in &run.sector_rows {
+        let k = (r.region.as_str(), r.sector.as_str(), r.good.as_str());
+        if let Some(&i) = index.shortfall.get(&(k, year_of(&r.period))) {
+            out[i] += field(r);
+        }
+    }
+    out
 }
 
 type ShortfallKey<'a> = ((&'a str, &'a str, &'a str), i32);
@@ -247,13 +258,7 @@ impl<'a> RiskRun<'a> {
         let index = KeyIndex::of(&keys);
         let (base_shortfall, _) = yearly(&baseline, &keys, &index)
             .map_err(|e| BaselineError::Options(format!("baseline does not clear: {e}")))?;
-        let mut base_demand = vec![0.0; keys.shortfall.len()];
-        for r in &baseline.sector_rows {
-            let k = (r.region.as_str(), r.sector.as_str(), r.good.as_str());
-            if let Some(&i) = index.shortfall.get(&(k, year_of(&r.period))) {
-                base_demand[i] += r.demand_at_base_price;
-            }
-        }
+        let base_demand = by_key(&baseline, &keys, &index, |r| r.demand_at_base_price);
         Ok(RiskRun {
             ds,
             model,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
 use crate::State;
-use crate::store::{RunRecord, ScenarioRecord};
+use crate::store::{Kind, RunRecord, ScenarioRecord};
 
 pub(crate) type Shared = Arc<State>;
 
@@ -382,38 +382,40 @@ pub struct CommodityOut {
 }
 
 #[utoipa::path(get, path = "/api/commodities", responses((status = 200, body = [CommodityOut])))]
-async fn commodities(Extract(state): Extract<Shared>) -> Json<Vec<CommodityOut>> {
+async fn commodities(Extract(state): Extract<Shared>) -> Response {
+    // The dataset does not change while the server runs: the list is made once.
+    Json(state.commodities.get_or_init(|| commodity_list(&state.ds))).into_response()
+}
+
+/// Every commodity with the stages whose country shares can be computed.
+fn commodity_list(ds: &chokepoint_core::Dataset) -> Vec<CommodityOut> {
     use chokepoint_core::metrics::concentration::{ConcentrationQuery, concentration};
-    Json(
-        state
-            .ds
-            .commodities
-            .iter()
-            .map(|c| {
-                let mut stages: Vec<String> = Vec::new();
-                for r in state.ds.supply.iter().filter(|r| {
-                    r.commodity_id == c.commodity_id
-                        && r.entity_kind == chokepoint_core::dataset::tables::EntityKind::Country
-                }) {
-                    if !stages.contains(&r.stage_id) {
-                        stages.push(r.stage_id.clone());
-                    }
+    ds.commodities
+        .iter()
+        .map(|c| {
+            let mut stages: Vec<String> = Vec::new();
+            for r in ds.supply.iter().filter(|r| {
+                r.commodity_id == c.commodity_id
+                    && r.entity_kind == chokepoint_core::dataset::tables::EntityKind::Country
+            }) {
+                if !stages.contains(&r.stage_id) {
+                    stages.push(r.stage_id.clone());
                 }
-                // Only stages whose shares can be computed (a withheld world total cannot).
-                stages.retain(|stage| {
-                    let mut q = ConcentrationQuery::production(&c.commodity_id);
-                    q.stage = Some(stage.clone());
-                    concentration(&state.ds, &q).is_ok()
-                });
-                CommodityOut {
-                    id: c.commodity_id.clone(),
-                    name: c.name.clone(),
-                    parent: c.parent.clone(),
-                    stages,
-                }
-            })
-            .collect(),
-    )
+            }
+            // Only stages whose shares can be computed (a withheld world total cannot).
+            stages.retain(|stage| {
+                let mut q = ConcentrationQuery::production(&c.commodity_id);
+                q.stage = Some(stage.clone());
+                concentration(ds, &q).is_ok()
+            });
+            CommodityOut {
+                id: c.commodity_id.clone(),
+                name: c.name.clone(),
+                parent: c.parent.clone(),
+                stages,
+            }
+        })
+        .collect()
 }
 
 #[utoipa::path(get, path = "/api/regions", responses((status = 200, body = [String], description = "The model regions")))]
@@ -771,37 +773,23 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250
         (status = 404, body = ApiError))
 )]
 async fn run_events(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
-    if let Err(r) = exists(state.store.run(id), "run", id) {
-        return *r;
-    }
-    progress_stream(
-        state,
-        id,
-        |s, id| {
-            s.store
-                .run(id)
-                .ok()
-                .flatten()
-                .map(|(r, _)| (r.status, r.error))
-        },
-        |s| &s.progress,
-    )
+    progress_stream(state, id, Kind::Run)
 }
-
-/// (status, error) of a run or job, `None` when it is gone.
-pub(crate) type StatusOf = fn(&State, i64) -> Option<(String, Option<String>)>;
-/// The progress map of runs or jobs.
-pub(crate) type ProgressOf = fn(&State) -> &std::sync::Mutex<crate::Progress>;
 
 /// Server-sent events of a run or job: `progress` ({run, done, total}) while it runs, then one
 /// `status` ({status, error}) when it ends.
-pub(crate) fn progress_stream(
-    state: Shared,
-    id: i64,
-    status_of: StatusOf,
-    progress_of: ProgressOf,
-) -> Response {
+/// A 404 when there is no such run or job.
+pub(crate) fn progress_stream(state: Shared, id: i64, kind: Kind) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
+    if let Err(r) = exists(state.store.status(kind, id), kind.name(), id) {
+        return *r;
+    }
+    fn progress_of(s: &State, kind: Kind) -> &std::sync::Mutex<crate::Progress> {
+        match kind {
+            Kind::Run => &s.progress,
+            Kind::Job => &s.job_progress,
+        }
+    }
     // (state, last progress sent, finished)
     let stream = futures_util::stream::unfold(
         (state, None::<(String, usize, usize)>, false),
@@ -810,7 +798,7 @@ pub(crate) fn progress_stream(
                 return None;
             }
             loop {
-                let Some((status, error)) = status_of(&state, id) else {
+                let Some((status, error)) = state.store.status(kind, id).ok().flatten() else {
                     let e = Event::default()
                         .event("status")
                         .data("{\"status\":\"gone\"}");
@@ -821,7 +809,7 @@ pub(crate) fn progress_stream(
                     let e = Event::default().event("status").data(data.to_string());
                     return Some((Ok(e), (state, last, true)));
                 }
-                let now = progress_of(&state)
+                let now = progress_of(&state, kind)
                     .lock()
                     .ok()
                     .and_then(|p| p.get(&id).cloned());

@@ -271,19 +271,5 @@ pub(crate) async fn get_job(Extract(state): Extract<Shared>, P(id): P<i64>) -> R
         (status = 404, body = crate::api::ApiError))
 )]
 pub(crate) async fn job_events(Extract(state): Extract<Shared>, P(id): P<i64>) -> Response {
-    if let Err(r) = exists(state.store.job(id), "job", id) {
-        return *r;
-    }
-    progress_stream(
-        state,
-        id,
-        |s, id| {
-            s.store
-                .job(id)
-                .ok()
-                .flatten()
-                .map(|(j, _)| (j.status, j.error))
-        },
-        |s| &s.job_progress,
-    )
+    progress_stream(state, id, crate::store::Kind::Job)
 }

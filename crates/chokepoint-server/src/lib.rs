@@ -80,6 +80,8 @@ pub(crate) struct State {
     pub(crate) base_year: i32,
     /// Progress of the runs in flight: run id → (which run, quarters done, quarters in all).
     pub(crate) progress: Mutex<Progress>,
+    /// `/api/commodities`, made on first request.
+    pub(crate) commodities: std::sync::OnceLock<Vec<api::CommodityOut>>,
     /// Progress of the risk and finance jobs in flight: job id → (stage, done, total).
     pub(crate) job_progress: Mutex<Progress>,
 }
@@ -144,6 +146,7 @@ pub async fn bind(
         finance_draws: config.finance_draws,
         progress: Mutex::new(HashMap::new()),
         job_progress: Mutex::new(HashMap::new()),
+        commodities: std::sync::OnceLock::new(),
     });
     let app = api::router(state, config.max_body, config.request_timeout);
     let listener = tokio::net::TcpListener::bind(config.addr)

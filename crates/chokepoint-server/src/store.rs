@@ -61,6 +61,33 @@ pub struct JobRecord {
     pub error: Option<String>,
 }
 
+/// What the store keeps in the background: scenario runs, or risk and finance jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A scenario run (table `runs`).
+    Run,
+    /// A risk or finance job (table `jobs`).
+    Job,
+}
+
+impl Kind {
+    /// Its table.
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Run => "runs",
+            Kind::Job => "jobs",
+        }
+    }
+
+    /// Its name in messages (`run`, `job`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Run => "run",
+            Kind::Job => "job",
+        }
+    }
+}
+
 /// The store.
 pub struct Store {
     conn: Mutex<Connection>,
@@ -107,7 +134,7 @@ impl Store {
                  text TEXT NOT NULL, options TEXT NOT NULL, status TEXT NOT NULL,
                  created INTEGER NOT NULL, finished INTEGER, error TEXT, result TEXT);",
         )?;
-        for table in ["runs", "jobs"] {
+        for table in [Kind::Run.table(), Kind::Job.table()] {
             conn.execute(
                 &format!(
                     "UPDATE {table} SET status = 'interrupted', finished = ?1
@@ -332,6 +359,23 @@ impl Store {
                  FROM jobs WHERE id = ?1",
                 params![id],
                 |r| Ok((Self::job_record(r)?, r.get(8)?)),
+            )
+            .optional()
+        })
+    }
+
+    /// The status and error of a run or job, without its results (what a progress stream
+    /// polls).
+    pub fn status(
+        &self,
+        kind: Kind,
+        id: i64,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT status, error FROM {} WHERE id = ?1", kind.table()),
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
         })

@@ -63,6 +63,18 @@ fn request(
     body: &str,
     token: Option<&str>,
 ) -> (u16, String) {
+    let (status, _, body) = exchange(addr, method, path, body, token);
+    (status, body)
+}
+
+/// One HTTP/1.1 request: (status, head, body).
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+    token: Option<&str>,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
@@ -95,7 +107,7 @@ fn request(
     } else {
         rest.to_string()
     };
-    (status, body)
+    (status, head.to_string(), body)
 }
 
 fn json(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
@@ -120,15 +132,16 @@ goods = ["cu_mined"]
 loss_per_year = 270000
 "#;
 
-fn wait_done(addr: SocketAddr, id: i64) -> Value {
-    for _ in 0..600 {
-        let (_, v) = json(addr, "GET", &format!("/api/runs/{id}"), "");
-        if v["run"]["status"] != "queued" && v["run"]["status"] != "running" {
+/// Polls `/api/{kind}s/{id}` until its status is neither queued nor running.
+fn wait_for(addr: SocketAddr, kind: &str, id: i64) -> Value {
+    for _ in 0..1200 {
+        let (_, v) = json(addr, "GET", &format!("/api/{kind}s/{id}"), "");
+        if v[kind]["status"] != "queued" && v[kind]["status"] != "running" {
             return v;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    panic!("run {id} did not finish");
+    panic!("{kind} {id} did not finish");
 }
 
 #[test]
@@ -236,7 +249,7 @@ fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
     let (status, v) = json(addr, "POST", "/api/runs", SCENARIO);
     assert_eq!((status, v["status"].as_str()), (202, Some("queued")));
     let id = v["id"].as_i64().unwrap();
-    let done = wait_done(addr, id);
+    let done = wait_for(addr, "run", id);
     assert_eq!(done["run"]["status"], "done", "{done}");
     assert_eq!(done["summary"]["name"], "grasberg");
     assert_eq!(done["summary"]["cleared"], serde_json::json!([4, 4]));
@@ -332,17 +345,6 @@ fn a_request_past_its_deadline_gets_a_503() {
     assert!(body.contains("--request-timeout"));
 }
 
-fn wait_job(addr: SocketAddr, id: i64) -> Value {
-    for _ in 0..1200 {
-        let (_, v) = json(addr, "GET", &format!("/api/jobs/{id}"), "");
-        if v["job"]["status"] != "queued" && v["job"]["status"] != "running" {
-            return v;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("job {id} did not finish");
-}
-
 /// A scenario with a price floor (valued by the finance job) and an uncertain disruption
 /// (drawn by the risk job).
 const POLICY: &str = r#"[scenario]
@@ -381,10 +383,14 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
         ("echarts.min.js", "text/javascript"),
         ("world.geo.json", "application/json"),
     ] {
-        let (status, body) = request(addr, "GET", &format!("/assets/{name}"), "", None);
+        let (status, head, body) = exchange(addr, "GET", &format!("/assets/{name}"), "", None);
         assert_eq!(status, 200, "{name}");
         assert!(!body.is_empty(), "{name}");
-        let _ = kind;
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("content-type: {kind}")),
+            "{name}: {head}"
+        );
     }
     let (status, geo) = json(addr, "GET", "/assets/world.geo.json", "");
     assert_eq!(status, 200);
@@ -480,7 +486,7 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
     let (status, events) = request(addr, "GET", &format!("/api/jobs/{risk}/events"), "", None);
     assert_eq!(status, 200);
     assert!(events.contains("\"status\":\"done\""), "{events}");
-    let v = wait_job(addr, risk);
+    let v = wait_for(addr, "job", risk);
     assert_eq!(v["job"]["kind"], "risk");
     assert_eq!(v["job"]["options"]["draws"], 2);
     let summary = &v["result"]["summary"];
@@ -498,7 +504,7 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
     let (status, v) = json(addr, "POST", "/api/finance?draws=30", POLICY);
     assert_eq!(status, 202, "{v}");
     let fin = v["id"].as_i64().unwrap();
-    let v = wait_job(addr, fin);
+    let v = wait_for(addr, "job", fin);
     assert_eq!(v["job"]["status"], "done", "{v}");
     let text = v["result"].to_string();
     assert!(text.contains("floor"), "{text}");
@@ -515,7 +521,7 @@ fn the_dashboard_data_risk_and_finance_jobs_and_assets() {
     // A run's summary carries the charts' series: baseline and scenario over the same
     // quarters, and the outage lowers world copper-ore production.
     let (_, v) = json(addr, "POST", "/api/runs", SCENARIO);
-    let done = wait_done(addr, v["id"].as_i64().unwrap());
+    let done = wait_for(addr, "run", v["id"].as_i64().unwrap());
     let series = done["summary"]["series"].as_array().unwrap();
     let cu = series.iter().find(|s| s["good"] == "cu_mined").unwrap();
     assert_eq!(cu["periods"].as_array().unwrap().len(), 4);
