@@ -513,6 +513,36 @@ fn the_seed_scenario_runs_end_to_end_and_answers_the_articles_questions() {
     // EU-method criticality before and after.
     assert!(page.contains("Criticality (EU method"));
     assert!(!v["criticality"]["scenario"].as_array().unwrap().is_empty());
+    // USGS-method criticality of the USA before and after: the seed's Chinese export controls
+    // (E1, E2, E11) move at least one scored material's trade exposure or vulnerability.
+    assert!(page.contains("Criticality (USGS method, USA"));
+    let usgs = &v["criticality_usgs"];
+    let scored = |side: &str| -> Vec<(String, f64, f64)> {
+        usgs[side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["sr"].is_f64())
+            .flat_map(|m| {
+                m["stages"].as_array().unwrap().iter().map(move |s| {
+                    (
+                        format!("{} {}", m["material"], s["stage"]),
+                        s["te"].as_f64().unwrap(),
+                        s["ev"].as_f64().unwrap(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let (before, after) = (scored("baseline"), scored("scenario"));
+    assert!(before.len() >= 8, "{usgs}");
+    assert!(
+        before
+            .iter()
+            .zip(&after)
+            .any(|(b, a)| (b.1 - a.1).abs() > 1e-6 || (b.2 - a.2).abs() > 1e-6),
+        "{before:?} vs {after:?}"
+    );
     // Company exposure: the seed's five named companies are in the report.
     assert!(page.contains("<h2>Companies</h2>"));
     for c in ["MP Materials", "Centrus", "Freeport", "Albemarle", "SQM"] {
@@ -845,6 +875,51 @@ fn criticality_scores_the_eu_and_refuses_an_unknown_jurisdiction() {
         "2025",
     ]);
     assert_eq!(usa["jurisdiction"], "USA");
+    // USA defaults to the USGS method: DP, TE, EV per stage and the published score beside.
+    assert_eq!(usa["method"], "usgs");
+    let scored: Vec<&serde_json::Value> = usa["baseline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["sr"].is_f64())
+        .collect();
+    assert!(scored.len() >= 8, "{usa}");
+    for m in &scored {
+        let sr = m["sr"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&sr), "{m}");
+        assert!(m["stages"][0]["dp"].is_f64() && m["stages"][0]["ev"].is_f64());
+    }
+    // The EU method for the USA on request.
+    let eu_method = json(&[
+        "--data",
+        &data,
+        "criticality",
+        "--jurisdiction",
+        "USA",
+        "--method",
+        "eu",
+        "--year",
+        "2025",
+    ]);
+    assert!(eu_method["baseline"][0]["stages"][0]["hhi_gs"].is_f64());
+    // No industry accounts for the EU: a clear error with a hint, not a panic.
+    let bad = chokepoint(&[
+        "--data",
+        &data,
+        "criticality",
+        "--jurisdiction",
+        "EU",
+        "--method",
+        "usgs",
+        "--year",
+        "2025",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("industry_accounts.csv") && stderr(&bad).contains("hint"),
+        "{}",
+        stderr(&bad)
+    );
     let bad = chokepoint(&["--data", &data, "criticality", "--jurisdiction", "USB"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("USA"), "{}", stderr(&bad));

@@ -16,6 +16,8 @@
 
 use serde::Serialize;
 
+pub mod usgs;
+
 /// WGI estimate `w` on the EU's 0 (best) … `scaled_max` (worst) scale.
 pub fn wgi_scaled(w: f64, best: f64, worst: f64, scaled_max: f64) -> f64 {
     scaled_max * (best - w) / (best - worst)
@@ -182,61 +184,14 @@ pub fn assess(
 ) -> Result<Vec<MaterialScore>, String> {
     let a = |id: &str| ds.assumption(id).map_err(|e| e.to_string());
     let (best, worst, max) = (a("wgi_best")?, a("wgi_worst")?, a("wgi_scaled_max")?);
-    let wgi_year = a("wgi_year")? as i32;
     let (sr_t, ei_t) = (a("eu_sr_threshold")?, a("eu_ei_threshold")?);
+    let producers = Producers::new(ds, w, a("wgi_year")? as i32)?;
     let nr = w.regions.len();
-    // Countries of each region, and the region's scaled governance.
-    let mut members: Vec<Vec<&str>> = vec![Vec::new(); nr];
-    for c in &ds.countries {
-        if let Some([r]) = w.place(&c.iso3).as_deref() {
-            members[*r].push(c.iso3.as_str());
-        }
-    }
-    let governance: Vec<f64> = members
-        .iter()
-        .enumerate()
-        .map(|(r, m)| {
-            let v: Vec<f64> = m.iter().filter_map(|c| ds.wgi_mean(c, wgi_year)).collect();
-            if v.is_empty() {
-                return Err(format!(
-                    "governance.csv: no WGI estimate in {wgi_year} for any country of region {}",
-                    w.regions[r]
-                ));
-            }
-            Ok(wgi_scaled(
-                v.iter().sum::<f64>() / v.len() as f64,
-                best,
-                worst,
-                max,
-            ))
-        })
-        .collect::<Result<_, String>>()?;
     // The year's production per node and flows per (from, to, good).
     let year_flows = crate::exposure::Flows::of_year(run, w, &[], year)?;
-    let (production, flows) = (&year_flows.production, &year_flows.routes);
-    let inside = |r: usize| regions.contains(&r);
-    // The model good of a commodity's stage (the parent commodity's when it has none).
-    let good_of = |commodity: &str, stage: &str| -> Option<usize> {
-        let fits = |s: &str| match stage {
-            "extraction" => s == "mining",
-            _ => s == "refining" || s == "chemical",
-        };
-        let find = |c: &str| {
-            ds.goods
-                .iter()
-                .filter(|g| g.commodity_id == c && fits(&g.stage_id))
-                .find_map(|g| w.good(&g.good_id))
-        };
-        find(commodity).or_else(|| {
-            let parent = ds
-                .commodities
-                .iter()
-                .find(|c| c.commodity_id == commodity)
-                .and_then(|c| c.parent.as_deref())?;
-            find(parent)
-        })
-    };
-    let trade_of = |commodity: &str, stage: &str, iso3: &str, scope: &str| -> f64 {
+    let production = &year_flows.production;
+    let trade_of = |commodity: &str, stage: &str, iso3: Option<&str>, scope: &str| -> f64 {
+        let Some(iso3) = iso3 else { return 1.0 };
         ds.criticality_trade
             .iter()
             .find(|t| {
@@ -247,17 +202,177 @@ pub fn assess(
             })
             .map_or(1.0, |t| t.t)
     };
-    let trade = |commodity: &str, stage: &str, r: usize, scope: &str| -> f64 {
-        match members[r].as_slice() {
-            [iso3] => trade_of(commodity, stage, iso3, scope),
-            _ => 1.0,
+    let mut out: Vec<MaterialScore> = Vec::new();
+    for row in &ds.criticality_eu {
+        let Some(g) = stage_good(ds, w, &row.commodity_id, &row.stage) else {
+            continue;
+        };
+        let split = producers.split(g);
+        let suppliers = |q: &[f64], scope: &str| -> Vec<Supplier> {
+            producers
+                .suppliers(q, &split)
+                .into_iter()
+                .map(|s| Supplier {
+                    share: s.share,
+                    wgi_scaled: wgi_scaled(s.wgi, best, worst, max),
+                    trade: trade_of(&row.commodity_id, &row.stage, s.iso3, scope),
+                })
+                .collect()
+        };
+        let output: Vec<f64> = (0..nr).map(|r| production[w.node(r, g)]).collect();
+        let total: f64 = output.iter().sum();
+        if total <= 0.0 {
+            continue;
         }
+        let gs = suppliers(&output, "global");
+        let src = Sourcing::of(&year_flows, w, regions, g);
+        let sourced_total: f64 = src.sourced.iter().sum();
+        let scope = if eu_scope { "eu" } else { "global" };
+        let js = suppliers(&src.sourced, scope);
+        let (hhi_gs, hhi_js) = (hhi_wgi_t(&gs), hhi_wgi_t(&js));
+        let ir = import_reliance(src.own, src.imports, src.exports);
+        let (use_gs, use_js) = match row.basis.as_str() {
+            "GSonly" => (true, false),
+            "EUonly" => (false, true),
+            _ => (true, true),
+        };
+        let sr = supply_risk_stage(
+            use_gs.then_some(hhi_gs),
+            (use_js && sourced_total > 0.0).then_some(hhi_js),
+            ir,
+            row.eol_rir_pct.unwrap_or(0.0) / 100.0,
+            row.si_sr.unwrap_or(1.0),
+        )
+        .unwrap_or(0.0);
+        let stage = StageScore {
+            stage: row.stage.clone(),
+            good: w.goods[g].clone(),
+            hhi_gs,
+            hhi_sourcing: hhi_js,
+            ir,
+            sr,
+            sr_published: row.sr_published,
+            sourcing: src.shares(w),
+            sourced: sourced_total,
+        };
+        match out.iter_mut().find(|m| m.material == row.material) {
+            Some(m) => m.stages.push(stage),
+            None => out.push(MaterialScore {
+                material: row.material.clone(),
+                commodity: row.commodity_id.clone(),
+                stages: vec![stage],
+                sr: 0.0,
+                bottleneck: String::new(),
+                ei: row.ei_published,
+                critical: None,
+            }),
+        }
+    }
+    for m in &mut out {
+        let stages: Vec<(&str, f64)> = m.stages.iter().map(|s| (s.stage.as_str(), s.sr)).collect();
+        if let Some(score) = eu_score(&stages, m.ei.unwrap_or(0.0), sr_t, ei_t) {
+            m.sr = score.sr;
+            m.bottleneck = score.bottleneck;
+            m.critical = m.ei.map(|_| score.critical);
+        }
+    }
+    Ok(out)
+}
+
+/// The model good standing for a commodity's assessed stage (`extraction`: its mining good;
+/// `processing`: its refining or chemical good), the parent commodity's when it has none.
+pub(crate) fn stage_good(
+    ds: &crate::Dataset,
+    w: &crate::scenario::World,
+    commodity: &str,
+    stage: &str,
+) -> Option<usize> {
+    let fits = |s: &str| match stage {
+        "extraction" => s == "mining",
+        _ => s == "refining" || s == "chemical",
     };
-    // Each region's output split over its countries by their base-year shares of the good's
-    // output (`model/base_year.csv` `output` = commodity/stage/year/source); regions without
-    // country data stay one supplier.
-    let splits = |g: usize| -> Vec<Vec<(String, f64)>> {
-        let mut out: Vec<Vec<(String, f64)>> = vec![Vec::new(); nr];
+    let find = |c: &str| {
+        ds.goods
+            .iter()
+            .filter(|g| g.commodity_id == c && fits(&g.stage_id))
+            .find_map(|g| w.good(&g.good_id))
+    };
+    find(commodity).or_else(|| {
+        let parent = ds
+            .commodities
+            .iter()
+            .find(|c| c.commodity_id == commodity)
+            .and_then(|c| c.parent.as_deref())?;
+        find(parent)
+    })
+}
+
+/// A producing country (or a region without country data) in a concentration index.
+pub(crate) struct Producer<'a> {
+    /// Share of the quantity (fraction).
+    pub share: f64,
+    /// WGI estimate, unscaled (the region's mean where the country has none).
+    pub wgi: f64,
+    /// The country, when known (a region of one country is that country).
+    pub iso3: Option<&'a str>,
+    /// The model region it is in.
+    pub region: usize,
+}
+
+/// The countries behind the model's regions: who belongs where, their governance, and how a
+/// region's output of a good splits over them.
+pub(crate) struct Producers<'a> {
+    ds: &'a crate::Dataset,
+    w: &'a crate::scenario::World,
+    members: Vec<Vec<&'a str>>,
+    /// Mean WGI estimate of each region's countries.
+    governance: Vec<f64>,
+    wgi_year: i32,
+}
+
+impl<'a> Producers<'a> {
+    /// Members and governance of every region (WGI of `wgi_year`); a region none of whose
+    /// countries has a WGI estimate is an error.
+    pub(crate) fn new(
+        ds: &'a crate::Dataset,
+        w: &'a crate::scenario::World,
+        wgi_year: i32,
+    ) -> Result<Self, String> {
+        let mut members: Vec<Vec<&str>> = vec![Vec::new(); w.regions.len()];
+        for c in &ds.countries {
+            if let Some([r]) = w.place(&c.iso3).as_deref() {
+                members[*r].push(c.iso3.as_str());
+            }
+        }
+        let governance = members
+            .iter()
+            .enumerate()
+            .map(|(r, m)| {
+                let v: Vec<f64> = m.iter().filter_map(|c| ds.wgi_mean(c, wgi_year)).collect();
+                if v.is_empty() {
+                    return Err(format!(
+                        "governance.csv: no WGI estimate in {wgi_year} for any country of region {}",
+                        w.regions[r]
+                    ));
+                }
+                Ok(v.iter().sum::<f64>() / v.len() as f64)
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Producers {
+            ds,
+            w,
+            members,
+            governance,
+            wgi_year,
+        })
+    }
+
+    /// Each region's output of `g` split over its countries by their base-year shares of the
+    /// good's output (`model/base_year.csv` `output` = commodity/stage/year/source); regions
+    /// without country data get an empty list and stay one supplier.
+    pub(crate) fn split(&self, g: usize) -> Vec<Vec<(String, f64)>> {
+        let (ds, w) = (self.ds, self.w);
+        let mut out: Vec<Vec<(String, f64)>> = vec![Vec::new(); w.regions.len()];
         let spec = ds.base_year.iter().find(|b| b.good_id == w.goods[g]);
         let parts: Vec<&str> = spec.map_or(Vec::new(), |b| b.output.split('/').collect());
         if let [c, st, y, src] = parts.as_slice()
@@ -287,127 +402,111 @@ pub fn assess(
             }
         }
         out
-    };
-    let country_wgi = |iso3: &str, r: usize| {
-        ds.wgi_mean(iso3, wgi_year)
-            .map_or(governance[r], |v| wgi_scaled(v, best, worst, max))
-    };
-    let mut out: Vec<MaterialScore> = Vec::new();
-    for row in &ds.criticality_eu {
-        let Some(g) = good_of(&row.commodity_id, &row.stage) else {
-            continue;
-        };
-        let split = splits(g);
-        // Suppliers of a quantity per region, at country level where the split is known.
-        let suppliers = |q: &[f64], scope: &str| -> Vec<Supplier> {
-            let total: f64 = q.iter().sum();
-            let mut v = Vec::new();
-            if total <= 0.0 {
-                return v;
-            }
-            for r in 0..nr {
-                if q[r] <= 0.0 {
-                    continue;
-                }
-                if split[r].is_empty() {
-                    v.push(Supplier {
-                        share: q[r] / total,
-                        wgi_scaled: governance[r],
-                        trade: trade(&row.commodity_id, &row.stage, r, scope),
-                    });
-                } else {
-                    for (iso3, wt) in &split[r] {
-                        v.push(Supplier {
-                            share: q[r] / total * wt,
-                            wgi_scaled: country_wgi(iso3, r),
-                            trade: trade_of(&row.commodity_id, &row.stage, iso3, scope),
-                        });
-                    }
-                }
-            }
-            v
-        };
-        let total: f64 = (0..nr).map(|r| production[w.node(r, g)]).sum();
+    }
+
+    /// The suppliers of a quantity given per region (`q`), at country level where `split`
+    /// (from [`Producers::split`]) knows the countries.
+    pub(crate) fn suppliers<'s>(
+        &'s self,
+        q: &[f64],
+        split: &'s [Vec<(String, f64)>],
+    ) -> Vec<Producer<'s>> {
+        let total: f64 = q.iter().sum();
+        let mut v = Vec::new();
         if total <= 0.0 {
-            continue;
+            return v;
         }
-        let output: Vec<f64> = (0..nr).map(|r| production[w.node(r, g)]).collect();
-        let gs = suppliers(&output, "global");
-        // Sourcing: own output plus imports from outside, by origin.
-        let mut sourced = vec![0.0; nr];
-        let (mut imports, mut exports, mut own) = (0.0, 0.0, 0.0);
-        for &r in regions {
-            sourced[r] += production[w.node(r, g)];
-            own += production[w.node(r, g)];
-        }
-        for &(f, t, gg, x) in flows {
-            // Flows at the solvers' rounding are not sourcing.
-            if gg != g || inside(f) == inside(t) || x <= crate::world::RESIDUE * total {
+        for (r, &x) in q.iter().enumerate() {
+            if x <= 0.0 {
                 continue;
             }
-            if inside(t) {
-                sourced[f] += x;
-                imports += x;
+            if split[r].is_empty() {
+                v.push(Producer {
+                    share: x / total,
+                    wgi: self.governance[r],
+                    iso3: match self.members[r].as_slice() {
+                        [one] => Some(one),
+                        _ => None,
+                    },
+                    region: r,
+                });
             } else {
-                exports += x;
+                for (iso3, wt) in &split[r] {
+                    v.push(Producer {
+                        share: x / total * wt,
+                        wgi: self
+                            .ds
+                            .wgi_mean(iso3, self.wgi_year)
+                            .unwrap_or(self.governance[r]),
+                        iso3: Some(iso3),
+                        region: r,
+                    });
+                }
             }
         }
-        let sourced_total: f64 = sourced.iter().sum();
-        let scope = if eu_scope { "eu" } else { "global" };
-        let js = suppliers(&sourced, scope);
-        let (hhi_gs, hhi_js) = (hhi_wgi_t(&gs), hhi_wgi_t(&js));
-        let ir = import_reliance(own, imports, exports);
-        let (use_gs, use_js) = match row.basis.as_str() {
-            "GSonly" => (true, false),
-            "EUonly" => (false, true),
-            _ => (true, true),
+        v
+    }
+}
+
+/// What a jurisdiction sourced of one good in a year: its own output and its imports by
+/// origin region, and its trade across its border.
+pub(crate) struct Sourcing {
+    /// Quantity by origin region (the jurisdiction's own regions: their output).
+    pub sourced: Vec<f64>,
+    /// The jurisdiction's output.
+    pub own: f64,
+    /// Imports from outside.
+    pub imports: f64,
+    /// Exports to outside.
+    pub exports: f64,
+}
+
+impl Sourcing {
+    /// The sourcing of good `g` by `regions` in a year's flows; flows at the solvers'
+    /// rounding (≤ `RESIDUE` × world output) are not sourcing.
+    pub(crate) fn of(
+        f: &crate::exposure::Flows,
+        w: &crate::scenario::World,
+        regions: &[usize],
+        g: usize,
+    ) -> Sourcing {
+        let nr = w.regions.len();
+        let inside = |r: usize| regions.contains(&r);
+        let total: f64 = (0..nr).map(|r| f.production[w.node(r, g)]).sum();
+        let mut s = Sourcing {
+            sourced: vec![0.0; nr],
+            own: 0.0,
+            imports: 0.0,
+            exports: 0.0,
         };
-        let sr = supply_risk_stage(
-            use_gs.then_some(hhi_gs),
-            (use_js && sourced_total > 0.0).then_some(hhi_js),
-            ir,
-            row.eol_rir_pct.unwrap_or(0.0) / 100.0,
-            row.si_sr.unwrap_or(1.0),
-        )
-        .unwrap_or(0.0);
-        let mut sourcing: Vec<(String, f64)> = (0..nr)
-            .filter(|&r| sourced[r] > 0.0)
-            .map(|r| (w.regions[r].clone(), sourced[r] / sourced_total))
+        for &r in regions {
+            s.sourced[r] += f.production[w.node(r, g)];
+            s.own += f.production[w.node(r, g)];
+        }
+        for &(from, to, gg, x) in &f.routes {
+            if gg != g || inside(from) == inside(to) || x <= crate::world::RESIDUE * total {
+                continue;
+            }
+            if inside(to) {
+                s.sourced[from] += x;
+                s.imports += x;
+            } else {
+                s.exports += x;
+            }
+        }
+        s
+    }
+
+    /// Sourcing shares by origin region name, largest first.
+    pub(crate) fn shares(&self, w: &crate::scenario::World) -> Vec<(String, f64)> {
+        let total: f64 = self.sourced.iter().sum();
+        let mut v: Vec<(String, f64)> = (0..self.sourced.len())
+            .filter(|&r| self.sourced[r] > 0.0)
+            .map(|r| (w.regions[r].clone(), self.sourced[r] / total))
             .collect();
-        sourcing.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let stage = StageScore {
-            stage: row.stage.clone(),
-            good: w.goods[g].clone(),
-            hhi_gs,
-            hhi_sourcing: hhi_js,
-            ir,
-            sr,
-            sr_published: row.sr_published,
-            sourcing,
-            sourced: sourced_total,
-        };
-        match out.iter_mut().find(|m| m.material == row.material) {
-            Some(m) => m.stages.push(stage),
-            None => out.push(MaterialScore {
-                material: row.material.clone(),
-                commodity: row.commodity_id.clone(),
-                stages: vec![stage],
-                sr: 0.0,
-                bottleneck: String::new(),
-                ei: row.ei_published,
-                critical: None,
-            }),
-        }
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v
     }
-    for m in &mut out {
-        let stages: Vec<(&str, f64)> = m.stages.iter().map(|s| (s.stage.as_str(), s.sr)).collect();
-        if let Some(score) = eu_score(&stages, m.ei.unwrap_or(0.0), sr_t, ei_t) {
-            m.sr = score.sr;
-            m.bottleneck = score.bottleneck;
-            m.critical = m.ei.map(|_| score.critical);
-        }
-    }
-    Ok(out)
 }
 
 /// The EU-method scores of a scenario run against its baseline, for the run report.

@@ -90,4 +90,12 @@ pub const EMBEDDED_FILES: &[(&str, &str)] = &[
         "model/criticality_trade.csv",
         include_str!("../../../../data/model/criticality_trade.csv"),
     ),
+    (
+        "model/criticality_usgs.csv",
+        include_str!("../../../../data/model/criticality_usgs.csv"),
+    ),
+    (
+        "model/industry_accounts.csv",
+        include_str!("../../../../data/model/industry_accounts.csv"),
+    ),
 ];

@@ -117,6 +117,10 @@ pub struct Dataset {
     pub criticality_eu: Vec<CriticalityEu>,
     /// `model/criticality_trade.csv`: EU trade-restriction factors.
     pub criticality_trade: Vec<CriticalityTrade>,
+    /// `model/criticality_usgs.csv`: materials of the USGS method.
+    pub criticality_usgs: Vec<CriticalityUsgs>,
+    /// `model/industry_accounts.csv`: value added and operating surplus by industry.
+    pub industry_accounts: Vec<IndustryAccount>,
     /// `model/companies.csv`: companies as owners of assets.
     pub companies: Vec<Company>,
     /// `model/stockpiles.csv`: stocks with buy and release rules.
@@ -233,6 +237,8 @@ impl Dataset {
             companies: read!(Company),
             criticality_eu: read!(CriticalityEu),
             criticality_trade: read!(CriticalityTrade),
+            criticality_usgs: read!(CriticalityUsgs),
+            industry_accounts: read!(IndustryAccount),
             plants: read!(Plant),
             projects: read!(Project),
             end_uses: read!(EndUse),
@@ -417,6 +423,8 @@ impl Dataset {
             (Company::FILE, self.companies.len()),
             (CriticalityEu::FILE, self.criticality_eu.len()),
             (CriticalityTrade::FILE, self.criticality_trade.len()),
+            (CriticalityUsgs::FILE, self.criticality_usgs.len()),
+            (IndustryAccount::FILE, self.industry_accounts.len()),
             (Plant::FILE, self.plants.len()),
             (Project::FILE, self.projects.len()),
             (EndUse::FILE, self.end_uses.len()),

@@ -1214,6 +1214,84 @@ table!(
     ]
 );
 
+/// `model/criticality_usgs.csv`: the materials the USGS method scores, with the published
+/// 2022-list supply risk for comparison and the row of `import_reliance.csv` giving their net
+/// import reliance. Provenance: `model/criticality_usgs.md`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriticalityUsgs {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Chokepoint commodity whose model goods stand for the material.
+    pub commodity_id: String,
+    /// USGS material name.
+    pub material: String,
+    /// Published recency-weighted (2015–2018) mean supply risk (Nassar & Fortier 2021, Fig. 3).
+    pub sr_published: Option<f64>,
+    /// Commodity of `import_reliance.csv` whose net import reliance is the material's.
+    pub nir_commodity_id: String,
+    /// Where the published score comes from.
+    pub source: String,
+    /// Remarks.
+    pub note: String,
+}
+table!(
+    CriticalityUsgs,
+    "model/criticality_usgs.csv",
+    [
+        "commodity_id",
+        "material",
+        "sr_published",
+        "nir_commodity_id",
+        "source",
+        "note"
+    ]
+);
+
+/// `model/industry_accounts.csv`: national accounts by industry (value added and gross
+/// operating surplus) and the model sectors each industry stands for, for the USGS method's
+/// economic vulnerability. The industry `total` is the economy (GDP).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndustryAccount {
+    #[serde(skip)]
+    #[allow(missing_docs)]
+    pub line: u32,
+    /// Country (ISO alpha-3) or model place the accounts are for.
+    pub region: String,
+    /// Industry name (`total` for the whole economy).
+    pub industry: String,
+    /// Model sectors whose demand is this industry's purchase, separated by `;` (empty for
+    /// `total`).
+    pub sectors: String,
+    /// Year of the accounts.
+    pub year: i32,
+    /// Value added, in `unit`.
+    pub value_added: f64,
+    /// Gross operating surplus (the profit measure), in `unit`; empty for `total`.
+    pub operating_surplus: Option<f64>,
+    /// Currency unit (`USD_bn`).
+    pub unit: String,
+    /// Where the numbers come from.
+    pub source: String,
+    /// Remarks (the mapping's rationale).
+    pub note: String,
+}
+table!(
+    IndustryAccount,
+    "model/industry_accounts.csv",
+    [
+        "region",
+        "industry",
+        "sectors",
+        "year",
+        "value_added",
+        "operating_surplus",
+        "unit",
+        "source",
+        "note"
+    ]
+);
+
 /// `model/criticality_trade.csv`: the EU method's trade-restriction factors t per commodity,
 /// stage, scope and country (1 where none is listed).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -578,6 +578,7 @@ fn check_model(
     check_projects(c, ds);
     check_companies(c, ds);
     check_criticality(c, ds);
+    check_usgs(c, ds);
     check_end_uses(c, ds);
     if let Some(line) = input_cycle(ds) {
         c.err::<InputCoefficient>(
@@ -1050,6 +1051,83 @@ fn check_criticality(c: &mut Checker<'_, '_>, ds: &Dataset) {
             "commodities.csv",
         );
         check_numbers::<CriticalityTrade>(c, x.line, &[("t", x.t)], 0.0..=f64::MAX);
+    }
+}
+
+/// The rows of `model/criticality_usgs.csv` and `model/industry_accounts.csv`: known
+/// commodities and sectors, scores and accounts in range, one `total` per region.
+fn check_usgs(c: &mut Checker<'_, '_>, ds: &Dataset) {
+    let commodities: HashSet<&str> = ds
+        .commodities
+        .iter()
+        .map(|x| x.commodity_id.as_str())
+        .collect();
+    for x in &ds.criticality_usgs {
+        for (column, value) in [
+            ("commodity_id", &x.commodity_id),
+            ("nir_commodity_id", &x.nir_commodity_id),
+        ] {
+            c.reference::<CriticalityUsgs>(
+                x.line,
+                column,
+                value,
+                "commodity",
+                &commodities,
+                "commodities.csv",
+            );
+        }
+        if let Some(v) = x.sr_published {
+            check_numbers::<CriticalityUsgs>(c, x.line, &[("sr_published", v)], 0.0..=1.0);
+        }
+    }
+    let sectors: HashSet<&str> = ds.sectors.iter().map(|s| s.sector_id.as_str()).collect();
+    let mut totals: HashMap<&str, u32> = HashMap::new();
+    for x in &ds.industry_accounts {
+        if x.unit != "USD_bn" {
+            c.err::<IndustryAccount>(
+                x.line,
+                "unit",
+                format!("unit '{}' is not USD_bn", x.unit),
+                "give value added and operating surplus in billions of US dollars".into(),
+            );
+        }
+        if x.industry == "total" {
+            if totals.insert(x.region.as_str(), x.line).is_some() {
+                c.err::<IndustryAccount>(
+                    x.line,
+                    "industry",
+                    format!("a second `total` row for {}", x.region),
+                    "keep one row of GDP per region".into(),
+                );
+            }
+            check_numbers::<IndustryAccount>(
+                c,
+                x.line,
+                &[("value_added", x.value_added)],
+                f64::MIN_POSITIVE..=f64::MAX,
+            );
+            continue;
+        }
+        for s in x.sectors.split(';').map(str::trim) {
+            c.reference::<IndustryAccount>(x.line, "sectors", s, "sector", &sectors, "sectors.csv");
+        }
+        let os = x.operating_surplus.unwrap_or(0.0);
+        check_numbers::<IndustryAccount>(
+            c,
+            x.line,
+            &[("value_added", x.value_added), ("operating_surplus", os)],
+            f64::MIN_POSITIVE..=f64::MAX,
+        );
+    }
+    for x in &ds.industry_accounts {
+        if !totals.contains_key(x.region.as_str()) {
+            c.err::<IndustryAccount>(
+                x.line,
+                "region",
+                format!("{} has industries but no `total` row (its GDP)", x.region),
+                "add a row with industry `total` and the region's GDP as value_added".into(),
+            );
+        }
     }
 }
 

@@ -418,6 +418,9 @@ pub fn html(
     if let Some(c) = &summary.criticality {
         page.push_str(&criticality_section(c));
     }
+    if let Some(c) = &summary.criticality_usgs {
+        page.push_str(&usgs_section(c));
+    }
     if let Some(f) = finance {
         page.push_str(&policies_section(f));
     }
@@ -861,5 +864,66 @@ fn criticality_section(c: &crate::criticality::Comparison) -> String {
         );
     }
     s.push_str("</table>");
+    s
+}
+
+/// "Criticality (USGS method)": supply risk of the USA's materials, baseline against scenario.
+fn usgs_section(c: &crate::criticality::usgs::UsgsComparison) -> String {
+    let mut s = format!(
+        "<h2>Criticality (USGS method, {}, {})</h2><p class=\"muted\">Supply risk SR = (DP·TE·EV)^(1/3): \
+         disruption potential from world output and producers' governance, trade exposure from the published net \
+         import reliance moved by the model's change, economic vulnerability from what the jurisdiction's industries \
+         spend on the material against their operating surplus (model/industry_accounts.csv). On the list: SR ≥ 0.40 \
+         after rounding. Published: the 2022 list's 2015–2018 score.</p>\
+         <table><tr><th>material</th><th>bottleneck</th><th>DP</th><th>TE baseline → scenario</th>\
+         <th>EV baseline → scenario</th><th>SR baseline</th><th>SR scenario</th><th>SR published</th>\
+         <th>on the list (baseline → scenario)</th></tr>",
+        esc(&c.jurisdiction),
+        c.year
+    );
+    let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2}"));
+    let yes = |v: Option<bool>| match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "–",
+    };
+    for b in &c.baseline {
+        let sc = c.scenario.iter().find(|x| x.material == b.material);
+        let stage = |m: &crate::criticality::usgs::UsgsScore| {
+            m.stages.iter().find(|x| x.stage == b.bottleneck).cloned()
+        };
+        let (bs, ss) = (stage(b), sc.and_then(stage));
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} → {}</td>\
+             <td class=\"n\">{} → {}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td>{} → {}</td></tr>",
+            esc(&b.material),
+            esc(&b.bottleneck),
+            f(bs.as_ref().map(|x| x.dp)),
+            f(bs.as_ref().map(|x| x.te)),
+            f(ss.as_ref().map(|x| x.te)),
+            f(bs.as_ref().map(|x| x.ev)),
+            f(ss.as_ref().map(|x| x.ev)),
+            f(b.sr),
+            f(sc.and_then(|x| x.sr)),
+            f(b.sr_published),
+            yes(b.critical),
+            sc.map_or("–", |x| yes(x.critical)),
+        );
+    }
+    s.push_str("</table>");
+    let unscored: Vec<String> = c
+        .baseline
+        .iter()
+        .filter_map(|m| {
+            m.note
+                .as_ref()
+                .map(|n| format!("{}: {}", esc(&m.material), esc(n)))
+        })
+        .collect();
+    if !unscored.is_empty() {
+        let _ = write!(s, "<p class=\"muted\">{}</p>", unscored.join("<br>"));
+    }
     s
 }

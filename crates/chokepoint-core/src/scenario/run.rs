@@ -56,7 +56,7 @@ pub fn prepare(
 }
 
 /// The summary of a run with everything that needs the world model: the header's exposure
-/// traces, company revenue and EU-method criticality in the last year.
+/// traces, company revenue and EU- and USGS-method criticality in the last year.
 pub fn full_summary(
     ds: &Dataset,
     prepared: &WorldModel,
@@ -69,6 +69,7 @@ pub fn full_summary(
     summary.companies =
         crate::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
     summary.criticality = crate::criticality::compare_eu(ds, &prepared.world, run, to).ok();
+    summary.criticality_usgs = crate::criticality::usgs::compare_usa(ds, prepared, run, to).ok();
     summary
 }
 

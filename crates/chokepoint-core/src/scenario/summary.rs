@@ -203,6 +203,10 @@ pub struct Summary {
     /// EU-method criticality in the last year, baseline and scenario (filled by `chokepoint
     /// run`; `None` when it cannot be scored).
     pub criticality: Option<crate::criticality::Comparison>,
+    /// USGS-method criticality of the USA in the last year, baseline and scenario (filled by
+    /// `chokepoint run`; `None` when it cannot be scored).
+    #[serde(default)]
+    pub criticality_usgs: Option<crate::criticality::usgs::UsgsComparison>,
     /// Every good's world price, production, consumption, shortfall and inventory by quarter,
     /// baseline against scenario (the charts' data).
     pub series: Vec<GoodSeries>,
@@ -317,6 +321,7 @@ pub fn summarize(s: &Scenario, run: &ScenarioRun) -> Summary {
         exposure: Vec::new(),
         companies: Vec::new(),
         criticality: None,
+        criticality_usgs: None,
         series: series(run),
     }
 }
