@@ -228,6 +228,9 @@ await step(`d. scenario: load the seed, check, run it to ${TO}`, async () => {
   const traced = await page.$$eval('#scenario-results [data-testid="exposure-table"] tbody tr', (t) => t.map((r) => r.textContent));
   check(traced.some((t) => /FRA/.test(t) && /CHN/.test(t)), `exposure table: ${traced.slice(0, 3).join(' | ')}`);
   check(await page.$('#scenario-results [data-testid="criticality-table"] tbody tr'), 'no criticality table');
+  // USGS method for the USA: the rare-earth oxides are scored, with the published 2022-list score.
+  const usgs = await page.$$eval('#scenario-results [data-testid="usgs-table"] tbody tr', (t) => t.map((r) => r.textContent));
+  check(usgs.some((t) => /Dysprosium/.test(t) && /0\.61/.test(t) && /→/.test(t)), `USGS table: ${usgs.slice(0, 3).join(' | ')}`);
   const report = await page.getAttribute('#scenario-results [data-testid="report-link"]', 'href');
   check(report === `/api/runs/${runId}/report`, `report link is ${report}`);
   await page.$eval('#scenario-results [data-testid="companies-table"]', (e) => e.scrollIntoView({ block: 'start' }));

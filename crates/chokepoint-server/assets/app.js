@@ -914,7 +914,7 @@
     root.insertAdjacentHTML("beforeend", beforeAfter(s));
   }
 
-  /** Companies, EU criticality and exposure traces of a run, baseline against scenario. */
+  /** Companies, EU and USGS criticality and exposure traces of a run, baseline against scenario. */
   function beforeAfter(s) {
     const companies = [...(s.companies || [])].sort((a, b) => Math.abs(b.change) - Math.abs(a.change));
     const crit = s.criticality;
@@ -939,6 +939,27 @@
           return (
             `<tr><td>${esc(b.material)}</td><td class="r">${num(b.sr, 2)}</td><td class="r">${num(a.sr, 2)}</td>` +
             `<td class="r">${finite(b.ei) ? num(b.ei, 2) : "–"}</td><td>${flag(b.critical)} → ${flag(a.critical)}</td></tr>`
+          );
+        })
+        .join("");
+    }
+    const usgs = s.criticality_usgs;
+    let usgsRows = `<tr><td colspan="6" class="muted">Not scored for this run.</td></tr>`;
+    if (usgs && (usgs.baseline || []).length) {
+      const after = new Map((usgs.scenario || []).map((m) => [m.material, m]));
+      const flag = (c) => (c === true ? "on list" : c === false ? "–" : "?");
+      usgsRows = usgs.baseline
+        .map((b) => {
+          const a = after.get(b.material) || {};
+          if (!finite(b.sr)) {
+            return `<tr><td>${esc(b.material)}</td><td colspan="5" class="muted" title="${esc(b.note || "")}">not scored</td></tr>`;
+          }
+          const stage = (m) => (m.stages || []).find((x) => x.stage === b.bottleneck) || {};
+          const [sb, sa] = [stage(b), stage(a)];
+          return (
+            `<tr><td>${esc(b.material)}</td><td class="r">${num(sb.te, 2)} → ${num(sa.te, 2)}</td>` +
+            `<td class="r">${num(sb.ev, 2)} → ${num(sa.ev, 2)}</td><td class="r">${num(b.sr, 2)} → ${num(a.sr, 2)}</td>` +
+            `<td class="r">${finite(b.sr_published) ? num(b.sr_published, 2) : "–"}</td><td>${flag(b.critical)} → ${flag(a.critical)}</td></tr>`
           );
         })
         .join("");
@@ -978,6 +999,11 @@
           </table>
         </div>
       </div>
+      <h3>Criticality, USGS method <span class="unit">(${esc(usgs?.jurisdiction || "USA")}, ${esc(usgs?.year ?? "")}: trade exposure, economic vulnerability and supply risk before → after; SR = (DP·TE·EV)^⅓, list at 0.40)</span></h3>
+      <table class="data" data-testid="usgs-table">
+        <thead><tr><th>Material</th><th class="r">TE</th><th class="r">EV</th><th class="r">SR</th><th class="r">SR 2022 list</th><th>Verdict</th></tr></thead>
+        <tbody>${usgsRows}</tbody>
+      </table>
       <h3>Where the inputs come from <span class="unit">(the header's consumers, traced to the first stage of each chain, last year of the run; top 3 origins)</span></h3>
       <table class="data" data-testid="exposure-table">
         <thead><tr><th>Consumer</th><th>Good</th><th>First stage</th><th>Baseline</th><th>Scenario</th></tr></thead>

@@ -1031,20 +1031,40 @@ pub struct CriticalityParams {
     pub jurisdiction: Option<String>,
     /// Year scored in the baseline (default: the first year after the base year).
     pub year: Option<i32>,
+    /// `eu` or `usgs` (default: `usgs` for the USA, else `eu`).
+    pub method: Option<String>,
 }
 
 #[utoipa::path(
     get,
     path = "/api/criticality",
     params(CriticalityParams),
-    responses((status = 200, description = "EU-method scores as `chokepoint criticality --json` lists them (baseline)"), (status = 404, body = ApiError))
+    responses((status = 200, description = "EU- or USGS-method scores as `chokepoint criticality --json` lists them (baseline)"), (status = 400, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError))
 )]
 async fn criticality(Extract(state): Extract<Shared>, Q(q): Q<CriticalityParams>) -> Response {
+    let usa = q
+        .jurisdiction
+        .as_deref()
+        .is_some_and(|j| j.eq_ignore_ascii_case("USA"));
+    let usgs = match q.method.as_deref() {
+        None => usa,
+        Some(m) if m.eq_ignore_ascii_case("usgs") => true,
+        Some(m) if m.eq_ignore_ascii_case("eu") => false,
+        Some(m) => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                format!("unknown method '{m}'"),
+                "method=eu or method=usgs",
+            );
+        }
+    };
     let (model, run, year) = match baseline_to(&state, q.year).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let name = q.jurisdiction.unwrap_or_else(|| "EU".into());
+    let name = q
+        .jurisdiction
+        .unwrap_or_else(|| if usgs { "USA" } else { "EU" }.into());
     let (regions, eu) = match chokepoint_core::criticality::jurisdiction(&model.world, &name) {
         Ok(x) => x,
         Err(e) => {
@@ -1055,9 +1075,33 @@ async fn criticality(Extract(state): Extract<Shared>, Q(q): Q<CriticalityParams>
             );
         }
     };
-    match chokepoint_core::criticality::assess(&state.ds, &model.world, &run, year, &regions, eu) {
-        Ok(list) => Json(serde_json::json!({"jurisdiction": name, "year": year, "baseline": list}))
+    if usgs {
+        let plants = model.processes();
+        return match chokepoint_core::criticality::usgs::assess(
+            &state.ds,
+            &model.world,
+            plants,
+            &run,
+            None,
+            year,
+            &name,
+        ) {
+            Ok(list) => Json(serde_json::json!({
+                "method": "usgs", "jurisdiction": name, "year": year, "baseline": list
+            }))
             .into_response(),
+            Err(e) => fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e,
+                "a jurisdiction with rows in model/industry_accounts.csv (USA)",
+            ),
+        };
+    }
+    match chokepoint_core::criticality::assess(&state.ds, &model.world, &run, year, &regions, eu) {
+        Ok(list) => Json(
+            serde_json::json!({"method": "eu", "jurisdiction": name, "year": year, "baseline": list}),
+        )
+        .into_response(),
         Err(e) => internal(e),
     }
 }

@@ -217,6 +217,36 @@ fn the_api_serves_data_validates_runs_and_keeps_runs_across_restarts() {
         404
     );
     assert_eq!(json(addr, "GET", "/api/criticality?year=2020", "").0, 400);
+    // The USA by the USGS method (its default), with the published score beside each.
+    let (status, v) = json(
+        addr,
+        "GET",
+        "/api/criticality?jurisdiction=USA&year=2025",
+        "",
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["method"], "usgs");
+    let dy = v["baseline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["material"] == "Dysprosium")
+        .unwrap();
+    assert!(
+        dy["sr"].as_f64().unwrap() > 0.0 && dy["sr_published"] == 0.61,
+        "{dy}"
+    );
+    // The EU has no industry accounts: 422 with the core's hint; an unknown method is a 400.
+    let (status, v) = json(
+        addr,
+        "GET",
+        "/api/criticality?jurisdiction=EU&method=usgs&year=2025",
+        "",
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(v["hint"].as_str().unwrap().contains("--method eu"), "{v}");
+    let (status, v) = json(addr, "GET", "/api/criticality?method=jrc", "");
+    assert_eq!(status, 400, "{v}");
     let (status, v) = json(addr, "GET", "/api/companies?to=2025", "");
     assert_eq!(status, 200, "{v}");
     assert!(
