@@ -165,6 +165,10 @@ fn data_list_show_and_audit() {
         "wgi_best",
         "hhi_scale",
         "other_countries_in_hhi",
+        "usgs_ev_floor",
+        // A model-table row that is a named assumption: US value added of computers and
+        // electronics (model/industry_accounts.csv line 3).
+        "model/industry_accounts.csv:3 value_added",
     ] {
         assert!(ids.contains(&id), "{id}");
     }

@@ -247,7 +247,7 @@ pub fn audit(ds: &Dataset) -> Audit {
         *gap_counts.entry(g.kind.clone()).or_insert(0) += 1;
     }
 
-    let assumptions = ds
+    let mut assumptions: Vec<AssumptionEntry> = ds
         .assumptions
         .iter()
         .map(|a| AssumptionEntry {
@@ -260,6 +260,27 @@ pub fn audit(ds: &Dataset) -> Audit {
             reference: a.reference.clone(),
         })
         .collect();
+    // Model-table rows that are named assumptions rather than published figures.
+    for x in ds
+        .industry_accounts
+        .iter()
+        .filter(|x| x.source == "chokepoint_assumption")
+    {
+        for (column, value) in [
+            ("value_added", Some(x.value_added)),
+            ("operating_surplus", x.operating_surplus),
+        ] {
+            assumptions.push(AssumptionEntry {
+                id: format!("{}:{} {column}", IndustryAccount::FILE, x.line),
+                name: format!("{} {}, {} {}", x.region, x.industry, column, x.year),
+                value,
+                unit: x.unit.clone(),
+                applies_to: "chokepoint criticality (USGS method: economic vulnerability)".into(),
+                rationale: x.note.clone(),
+                reference: "model/criticality_usgs.md".into(),
+            });
+        }
+    }
     let secondary_figures = ds
         .supply
         .iter()
