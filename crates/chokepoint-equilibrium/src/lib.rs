@@ -20,6 +20,7 @@ mod calibrate;
 mod curve;
 mod fast;
 mod file;
+mod hubs;
 mod model;
 mod reference;
 mod solution;
@@ -30,6 +31,7 @@ pub use fast::{FastOptions, FastSolver, FastStats, fast_path_covers, solve};
 pub use file::{
     FileDiagnostic, FileError, FlowReport, ProcessReport, RegionReport, SolveReport, parse_market,
 };
+pub use hubs::{Hubbed, hub_quotas};
 pub use model::{
     DemandStep, ExportShare, FixedDemand, Market, ModelError, Process, Quota, Route, SupplyStep,
 };

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chokepoint_equilibrium::{
     DemandStep, ExportShare, FastOptions, FastSolver, FixedDemand, Market, Quota, ReferenceOptions,
-    Route, SolveStatus, SolverPath, SupplyStep, solve_reference,
+    Route, SolveStatus, SolverPath, SupplyStep, check, hub_quotas, solve_reference,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -559,4 +559,105 @@ fn warm_start_follows_changing_parameters() {
     if let Err(e) = result {
         panic!("{e}");
     }
+}
+
+/// Quotas over routes that leave one node, turned into hub edges ([`hub_quotas`]) and cleared
+/// on the fast path without any multiplier search, agree with the reference path on the
+/// original market: prices, quantities, the quotas' shadow prices, and the original market's
+/// own optimality check on the mapped-back solution.
+#[test]
+fn quotas_as_hub_edges_agree_with_the_reference() {
+    let mut runner = runner(600);
+    let hubbed_count = AtomicUsize::new(0);
+    let hub_fallbacks = AtomicUsize::new(0);
+    let result = runner.run(&draw(6), |d| {
+        let mut m = build(&d);
+        // Replace the drawn quotas by single-origin ones: all routes (or every other one)
+        // leaving the first drawn routes' origin node.
+        let drawn: Vec<(usize, f64)> = d
+            .quotas
+            .iter()
+            .filter(|_| !m.routes.is_empty())
+            .map(|(r, limit)| (r[0] % m.routes.len(), *limit))
+            .collect();
+        m.quotas.clear();
+        m.export_shares.clear();
+        let mut taken = std::collections::HashSet::new();
+        for (k, (r, limit)) in drawn.into_iter().enumerate() {
+            let (from, good) = (m.routes[r].from, m.routes[r].good);
+            let routes: Vec<usize> = (0..m.routes.len())
+                .filter(|&i| m.routes[i].from == from && m.routes[i].good == good)
+                .filter(|&i| k % 2 == 0 || i % 2 == 0 || i == r)
+                .filter(|&i| taken.insert(i))
+                .collect();
+            if !routes.is_empty() {
+                m.quotas.push(Quota {
+                    name: format!("q{k}"),
+                    routes,
+                    limit,
+                });
+            }
+        }
+        let Some(h) = hub_quotas(&m) else {
+            return Ok(());
+        };
+        prop_assert_eq!(h.hubs(), m.quotas.len());
+        hubbed_count.fetch_add(1, Ordering::Relaxed);
+        let r = solve_reference(&m, &ReferenceOptions::default()).expect("valid");
+        let inner = FastSolver::new(&h.market, FastOptions::default()).solve(&h.market);
+        prop_assert!(inner.quota_shadow.is_empty());
+        if inner.solver != SolverPath::Fast {
+            hub_fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        let f = h.back(&m, &inner);
+        if r.status != SolveStatus::Optimal {
+            prop_assert_eq!(f.status, r.status);
+            return Ok(());
+        }
+        prop_assert_eq!(f.status, SolveStatus::Optimal);
+        prop_assert!(
+            check(&m, &f) <= 1e-6,
+            "check on the original {}",
+            check(&m, &f)
+        );
+        let ps = price_scale(&m);
+        for (i, (a, b)) in f.prices.iter().zip(&r.prices).enumerate() {
+            // Nodes with no step are not pinned.
+            let (region, good) = (i / m.goods.len(), i % m.goods.len());
+            let pinned = m
+                .supply
+                .iter()
+                .any(|s| s.region == region && s.good == good)
+                || m.demand
+                    .iter()
+                    .any(|s| s.region == region && s.good == good);
+            if pinned {
+                prop_assert!((a - b).abs() <= 1e-5 * ps, "price {}: {} vs {}", i, a, b);
+            }
+        }
+        for (q, (a, b)) in f.quota_shadow.iter().zip(&r.quota_shadow).enumerate() {
+            prop_assert!(
+                (a - b).abs() <= 1e-5 * ps,
+                "quota {} shadow {} vs {}",
+                q,
+                a,
+                b
+            );
+        }
+        prop_assert!(
+            (f.welfare.total - r.welfare.total).abs() <= 1e-5 * ps.max(r.welfare.total.abs())
+        );
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let (n, fallbacks) = (
+        hubbed_count.load(Ordering::Relaxed),
+        hub_fallbacks.load(Ordering::Relaxed),
+    );
+    assert!(n >= 200, "too few markets had quotas: {n}");
+    // No multiplier search: the fast path clears them as it clears route capacities.
+    assert!(fallbacks * 100 <= n, "{fallbacks} of {n} fell back");
+    eprintln!("{n} markets with hub quotas, {fallbacks} fallbacks");
 }

@@ -799,6 +799,10 @@ fn check_scenario_name(ds: &Dataset, scenario: &str) -> Result<(), BaselineError
     }
 }
 
+/// A quarter's market structure and hub layout ([`chokepoint_equilibrium::Hubbed::key`]): a
+/// change needs a new solver.
+type Shape = ([usize; 4], Vec<usize>);
+
 /// The market's structure as the fast solver keys it: a change needs a new solver (quotas
 /// and share caps come and go without one).
 fn structure(m: &Market) -> [usize; 4] {
@@ -884,7 +888,7 @@ fn simulate(
         .collect::<Result<_, _>>()?;
     let mut stock: Vec<f64> = ds.stockpiles.iter().map(|sp| sp.initial).collect();
     // One solver for every quarter: each clearing starts from the previous one's working set.
-    let mut solver: Option<(FastSolver, [usize; 4])> = None;
+    let mut solver: Option<(FastSolver, Shape)> = None;
     let mut states: Vec<crate::scenario::events::EventState> =
         events.iter().map(|e| e.kind.initial_state()).collect();
     let mut quarter_index = 0usize;
@@ -943,20 +947,32 @@ fn simulate(
             for (e, st) in events.iter().zip(&mut states) {
                 e.kind.apply(e, world, &quarter, &mut market, st);
             }
+            // Quotas over routes leaving one node become capacities on hub edges, which the
+            // fast path prices without a search over multipliers.
+            let hubs = chokepoint_equilibrium::hub_quotas(&market);
+            let cleared = hubs.as_ref().map_or(&market, |h| &h.market);
             // One solver while the market keeps its structure: each clearing starts from the
             // previous one's working set; an event that adds or drops constraints starts anew.
-            let shape = structure(&market);
+            let shape = (
+                structure(cleared),
+                hubs.as_ref().map(|h| h.key()).unwrap_or_default(),
+            );
             if solver.as_ref().is_some_and(|(_, s)| *s != shape) {
                 solver = None;
             }
             let (fast, _) = solver.get_or_insert_with(|| {
-                let mut fast = FastSolver::new(&market, FastOptions::default());
+                let mut fast = FastSolver::new(cleared, FastOptions::default());
                 // A run beside a baseline starts from the baseline's same quarter; a baseline's
                 // first quarter from the calibrated base year, at quarterly rates.
-                if let Some(b) = baseline.and_then(|b| baseline_solution(b, k, &market)) {
-                    fast.warm_from(&market, &b);
-                } else if k == 0 {
-                    fast.warm_from(&market, &quarterly(&m.base_start));
+                let start = match baseline.and_then(|b| baseline_solution(b, k, &market)) {
+                    Some(b) => Some(b),
+                    None => (k == 0).then(|| quarterly(&m.base_start)),
+                };
+                if let Some(start) = start {
+                    match &hubs {
+                        Some(h) => fast.warm_from(cleared, &h.into_hubbed(&market, &start)),
+                        None => fast.warm_from(cleared, &start),
+                    }
                 }
                 (fast, shape)
             });
@@ -964,7 +980,11 @@ fn simulate(
                 let first: Vec<String> = errors.iter().take(3).map(|e| format!("{e:?}")).collect();
                 format!("invalid market: {}", first.join("; "))
             });
-            let sol = fast.solve(&market);
+            let sol = fast.solve(cleared);
+            let sol = match &hubs {
+                Some(h) => h.back(&market, &sol),
+                None => sol,
+            };
             for (e, st) in events.iter().zip(&mut states) {
                 e.kind.after(&market, &sol, st);
                 if sol.status == SolveStatus::Optimal

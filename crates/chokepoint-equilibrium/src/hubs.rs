@@ -1,0 +1,191 @@
+//! Quotas as capacities: a quota whose routes all leave one node (one exporting region, one
+//! good) and share no route with another quota or export-share cap is the same constraint as
+//! a capacity on one extra edge. The node ships to a hub node of its own, along an edge of
+//! cost 0 whose capacity is the quota, and the quota's routes leave from the hub instead. The
+//! market then has a plain route capacity where it had a coupling constraint, which the fast
+//! path prices exactly, with no search over multipliers; the quota's shadow price is the
+//! price gap across the hub edge.
+//!
+//! Hubs live in extra regions appended after the market's own (`hub 1`, `hub 2`, …), one
+//! hub of each good per extra region, so node indices keep `region × goods + good` and the
+//! good of every node is its index modulo the goods. A hub region's other nodes have nothing
+//! attached. Routes keep their indices (a moved route only changes its `from`), and the hub
+//! edges come after them; a solution maps back by truncation, with the quota shadows read
+//! off the hub edges.
+
+use crate::model::{Market, Route};
+use crate::solution::{Solution, welfare};
+
+/// A market with some quotas turned into hub edges, and how to map solutions between it and
+/// the original.
+#[derive(Debug, Clone)]
+pub struct Hubbed {
+    /// The transformed market.
+    pub market: Market,
+    /// Original quota index → hub edge (route index in `market`), for the quotas turned into
+    /// hub edges.
+    hubs: Vec<(usize, usize)>,
+    /// Original quota index of each quota left in `market` (in order).
+    kept: Vec<usize>,
+    /// Routes, nodes and quotas of the original market.
+    routes: usize,
+    nodes: usize,
+    quotas: usize,
+}
+
+impl Hubbed {
+    /// The layout as a key: which quotas became hubs and where their edges start. Two
+    /// quarters with the same key have markets of the same structure (a solver's warm start
+    /// carries over).
+    pub fn key(&self) -> Vec<usize> {
+        let mut k = vec![self.market.regions.len(), self.market.routes.len()];
+        for &(q, e) in &self.hubs {
+            let r = &self.market.routes[e];
+            k.extend([q, r.from, r.good]);
+        }
+        k
+    }
+
+    /// Number of quotas turned into hub edges.
+    pub fn hubs(&self) -> usize {
+        self.hubs.len()
+    }
+
+    /// A solution of the transformed market as one of `original` (the market this was made
+    /// from): the original routes' flows and nodes' prices, quota shadows from the hub edges'
+    /// capacity shadows, and the welfare account recomputed on the original.
+    pub fn back(&self, original: &Market, sol: &Solution) -> Solution {
+        let mut out = sol.clone();
+        if sol.flows.len() == self.market.routes.len() {
+            out.flows.truncate(self.routes);
+            out.route_shadow.truncate(self.routes);
+        }
+        if sol.prices.len() == self.market.nodes() {
+            out.prices.truncate(self.nodes);
+        }
+        let mut quota = vec![0.0; self.quotas];
+        for &(q, e) in &self.hubs {
+            quota[q] = sol.route_shadow.get(e).copied().unwrap_or(0.0);
+        }
+        for (k, &q) in self.kept.iter().enumerate() {
+            quota[q] = sol.quota_shadow.get(k).copied().unwrap_or(0.0);
+        }
+        out.quota_shadow = quota;
+        if out.flows.len() == original.routes.len() && out.prices.len() == original.nodes() {
+            out.welfare = welfare(original, &out);
+        }
+        out
+    }
+
+    /// A solution of `original` as one of the transformed market, to warm-start it: each hub
+    /// edge carries its quota's flow at the origin's price plus the quota's shadow; the other
+    /// hub nodes are priced at 0 (nothing is attached to them).
+    pub fn into_hubbed(&self, original: &Market, sol: &Solution) -> Solution {
+        let m = &self.market;
+        let mut out = sol.clone();
+        if sol.flows.len() != self.routes || sol.prices.len() != self.nodes {
+            return out;
+        }
+        out.prices.resize(m.nodes(), 0.0);
+        out.flows.resize(m.routes.len(), 0.0);
+        out.route_shadow.resize(m.routes.len(), 0.0);
+        for &(q, e) in &self.hubs {
+            let edge = &m.routes[e];
+            let flow: f64 = original.quotas[q]
+                .routes
+                .iter()
+                .map(|&r| sol.flows[r])
+                .sum();
+            let shadow = sol.quota_shadow.get(q).copied().unwrap_or(0.0).max(0.0);
+            out.flows[e] = flow;
+            out.route_shadow[e] = shadow;
+            out.prices[m.node(edge.to, edge.good)] =
+                sol.prices[original.node(edge.from, edge.good)] + shadow;
+        }
+        out.quota_shadow = self
+            .kept
+            .iter()
+            .map(|&q| sol.quota_shadow.get(q).copied().unwrap_or(0.0))
+            .collect();
+        out
+    }
+}
+
+/// Turns every quota whose routes all leave one region with one good, and share no route with
+/// another quota or an export-share cap, into a hub edge; `None` when no quota qualifies.
+pub fn hub_quotas(market: &Market) -> Option<Hubbed> {
+    let nr = market.regions.len();
+    let ng = market.goods.len();
+    // How many constraints each route is in.
+    let mut uses = vec![0usize; market.routes.len()];
+    for q in &market.quotas {
+        for &r in &q.routes {
+            if let Some(u) = uses.get_mut(r) {
+                *u += 1;
+            }
+        }
+    }
+    for s in &market.export_shares {
+        for &r in &s.routes {
+            if let Some(u) = uses.get_mut(r) {
+                *u += 1;
+            }
+        }
+    }
+    let origin = |q: &crate::model::Quota| -> Option<(usize, usize)> {
+        let first = market.routes.get(*q.routes.first()?)?;
+        let (from, good) = (first.from, first.good);
+        let mut seen = std::collections::HashSet::new();
+        for &r in &q.routes {
+            let route = market.routes.get(r)?;
+            if route.from != from || route.good != good || uses[r] != 1 || !seen.insert(r) {
+                return None;
+            }
+        }
+        (q.limit.is_finite() && q.limit >= 0.0).then_some((from, good))
+    };
+    let mut hubbed = market.clone();
+    hubbed.quotas.clear();
+    let mut hubs = Vec::new();
+    let mut kept = Vec::new();
+    // Hubs of each good so far: the next goes into the next hub region.
+    let mut layer = vec![0usize; ng];
+    let mut layers = 0usize;
+    for (qi, q) in market.quotas.iter().enumerate() {
+        let Some((from, good)) = origin(q) else {
+            kept.push(qi);
+            hubbed.quotas.push(q.clone());
+            continue;
+        };
+        let region = nr + layer[good];
+        layer[good] += 1;
+        layers = layers.max(layer[good]);
+        for &r in &q.routes {
+            hubbed.routes[r].from = region;
+        }
+        hubs.push((qi, hubbed.routes.len()));
+        hubbed.routes.push(Route {
+            from,
+            to: region,
+            good,
+            cost: 0.0,
+            tariff: 0.0,
+            capacity: Some(q.limit),
+            banned: false,
+        });
+    }
+    if hubs.is_empty() {
+        return None;
+    }
+    for l in 0..layers {
+        hubbed.regions.push(format!("hub {}", l + 1));
+    }
+    Some(Hubbed {
+        market: hubbed,
+        hubs,
+        kept,
+        routes: market.routes.len(),
+        nodes: market.nodes(),
+        quotas: market.quotas.len(),
+    })
+}
