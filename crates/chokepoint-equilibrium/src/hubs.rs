@@ -1,6 +1,6 @@
 //! Quotas as capacities: a quota whose routes all leave one node (one exporting region, one
-//! good) and share no route with another quota or export-share cap is the same constraint as
-//! a capacity on one extra edge. The node ships to a hub node of its own, along an edge of
+//! good) is the same constraint as a capacity on one extra edge, and so is a family of such
+//! quotas that are disjoint or nested (a licence per destination inside an export cap). The node ships to a hub node of its own, along an edge of
 //! cost 0 whose capacity is the quota, and the quota's routes leave from the hub instead. The
 //! market then has a plain route capacity where it had a coupling constraint, which the fast
 //! path prices exactly, with no search over multipliers; the quota's shadow price is the
@@ -99,8 +99,9 @@ impl Hubbed {
             let shadow = sol.quota_shadow.get(q).copied().unwrap_or(0.0).max(0.0);
             out.flows[e] = flow;
             out.route_shadow[e] = shadow;
+            // Parents come before their nested quotas, so each edge's start is priced.
             out.prices[m.node(edge.to, edge.good)] =
-                sol.prices[original.node(edge.from, edge.good)] + shadow;
+                out.prices[m.node(edge.from, edge.good)] + shadow;
         }
         out.quota_shadow = self
             .kept
@@ -111,68 +112,115 @@ impl Hubbed {
     }
 }
 
-/// Turns every quota whose routes all leave one region with one good, and share no route with
-/// another quota or an export-share cap, into a hub edge; `None` when no quota qualifies.
+/// Turns quotas into hub edges: every quota whose routes all leave one region with one good,
+/// share no route with an export-share cap or a quota that stays, and, among the quotas of
+/// the same node, are either disjoint from or nested in one another (a laminar family: a
+/// licence per destination inside a cap on all exports). A nested quota's hub hangs from the
+/// hub of the smallest quota containing it, so its edge carries its routes' flows and every
+/// enclosing edge carries them too. `None` when no quota qualifies.
 pub fn hub_quotas(market: &Market) -> Option<Hubbed> {
+    use std::collections::{BTreeMap, HashSet};
     let nr = market.regions.len();
     let ng = market.goods.len();
-    // How many constraints each route is in.
-    let mut uses = vec![0usize; market.routes.len()];
-    for q in &market.quotas {
-        for &r in &q.routes {
-            if let Some(u) = uses.get_mut(r) {
-                *u += 1;
-            }
-        }
-    }
+    let mut in_share = vec![false; market.routes.len()];
     for s in &market.export_shares {
         for &r in &s.routes {
-            if let Some(u) = uses.get_mut(r) {
-                *u += 1;
+            if let Some(u) = in_share.get_mut(r) {
+                *u = true;
             }
         }
     }
-    let origin = |q: &crate::model::Quota| -> Option<(usize, usize)> {
+    // Candidates: one origin node, distinct known routes, none capped by a share, a limit.
+    let single = |q: &crate::model::Quota| -> Option<(usize, usize)> {
         let first = market.routes.get(*q.routes.first()?)?;
         let (from, good) = (first.from, first.good);
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for &r in &q.routes {
             let route = market.routes.get(r)?;
-            if route.from != from || route.good != good || uses[r] != 1 || !seen.insert(r) {
+            if route.from != from || route.good != good || in_share[r] || !seen.insert(r) {
                 return None;
             }
         }
         (q.limit.is_finite() && q.limit >= 0.0).then_some((from, good))
     };
+    let mut node_of: Vec<Option<(usize, usize)>> = market.quotas.iter().map(single).collect();
+    let sets: Vec<HashSet<usize>> = market
+        .quotas
+        .iter()
+        .map(|q| q.routes.iter().copied().collect())
+        .collect();
+    // Drop candidates that share a route with a quota that stays, or that break laminarity
+    // within their node's family, until none does.
+    loop {
+        let mut changed = false;
+        for a in 0..market.quotas.len() {
+            let Some(na) = node_of[a] else { continue };
+            for b in 0..market.quotas.len() {
+                if a == b || sets[a].is_disjoint(&sets[b]) {
+                    continue;
+                }
+                let nested = sets[a].is_subset(&sets[b]) || sets[b].is_subset(&sets[a]);
+                if node_of[b] != Some(na) || !nested {
+                    node_of[a] = None;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Families by node, largest quota first: each one's parent is the smallest placed quota
+    // containing it.
+    let mut families: BTreeMap<(usize, usize), Vec<usize>> = BTreeMap::new();
+    for (q, n) in node_of.iter().enumerate() {
+        if let Some(n) = n {
+            families.entry(*n).or_default().push(q);
+        }
+    }
     let mut hubbed = market.clone();
-    hubbed.quotas.clear();
-    let mut hubs = Vec::new();
+    hubbed.quotas = Vec::new();
     let mut kept = Vec::new();
-    // Hubs of each good so far: the next goes into the next hub region.
+    for (q, n) in node_of.iter().enumerate() {
+        if n.is_none() {
+            kept.push(q);
+            hubbed.quotas.push(market.quotas[q].clone());
+        }
+    }
+    let mut hubs = Vec::new();
     let mut layer = vec![0usize; ng];
     let mut layers = 0usize;
-    for (qi, q) in market.quotas.iter().enumerate() {
-        let Some((from, good)) = origin(q) else {
-            kept.push(qi);
-            hubbed.quotas.push(q.clone());
-            continue;
-        };
-        let region = nr + layer[good];
-        layer[good] += 1;
-        layers = layers.max(layer[good]);
-        for &r in &q.routes {
-            hubbed.routes[r].from = region;
+    for ((from, good), mut family) in families {
+        family.sort_by_key(|&q| (std::cmp::Reverse(sets[q].len()), q));
+        // (quota, its hub region) as placed.
+        let mut placed: Vec<(usize, usize)> = Vec::new();
+        for &q in &family {
+            let parent = placed
+                .iter()
+                .filter(|&&(p, _)| sets[q].is_subset(&sets[p]))
+                .min_by_key(|&&(p, _)| sets[p].len())
+                .map_or(from, |&(_, hub)| hub);
+            let region = nr + layer[good];
+            layer[good] += 1;
+            layers = layers.max(layer[good]);
+            hubs.push((q, hubbed.routes.len()));
+            hubbed.routes.push(Route {
+                from: parent,
+                to: region,
+                good,
+                cost: 0.0,
+                tariff: 0.0,
+                capacity: Some(market.quotas[q].limit),
+                banned: false,
+            });
+            placed.push((q, region));
+            // Routes leave from the hub of the smallest quota holding them: this one, until a
+            // nested one takes them.
+            for &r in &market.quotas[q].routes {
+                hubbed.routes[r].from = region;
+            }
         }
-        hubs.push((qi, hubbed.routes.len()));
-        hubbed.routes.push(Route {
-            from,
-            to: region,
-            good,
-            cost: 0.0,
-            tariff: 0.0,
-            capacity: Some(q.limit),
-            banned: false,
-        });
     }
     if hubs.is_empty() {
         return None;

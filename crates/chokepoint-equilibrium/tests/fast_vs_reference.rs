@@ -561,7 +561,8 @@ fn warm_start_follows_changing_parameters() {
     }
 }
 
-/// Quotas over routes that leave one node, turned into hub edges ([`hub_quotas`]) and cleared
+/// Quotas over routes that leave one node, disjoint or nested, turned into hub edges
+/// ([`hub_quotas`]) and cleared
 /// on the fast path without any multiplier search, agree with the reference path on the
 /// original market: prices, quantities, the quotas' shadow prices, and the original market's
 /// own optimality check on the mapped-back solution.
@@ -570,6 +571,7 @@ fn quotas_as_hub_edges_agree_with_the_reference() {
     let mut runner = runner(600);
     let hubbed_count = AtomicUsize::new(0);
     let hub_fallbacks = AtomicUsize::new(0);
+    let nested_count = AtomicUsize::new(0);
     let result = runner.run(&draw(6), |d| {
         let mut m = build(&d);
         // Replace the drawn quotas by single-origin ones: all routes (or every other one)
@@ -598,11 +600,25 @@ fn quotas_as_hub_edges_agree_with_the_reference() {
                 });
             }
         }
+        // A licence nested in the first quota: half of its routes, under a limit of its own.
+        if let Some(first) = m.quotas.first().cloned()
+            && d.regions % 2 == 0
+        {
+            let half: Vec<usize> = first.routes[..first.routes.len().div_ceil(2)].to_vec();
+            m.quotas.push(Quota {
+                name: "nested".into(),
+                routes: half,
+                limit: first.limit * 0.5,
+            });
+        }
         let Some(h) = hub_quotas(&m) else {
             return Ok(());
         };
         prop_assert_eq!(h.hubs(), m.quotas.len());
         hubbed_count.fetch_add(1, Ordering::Relaxed);
+        if m.quotas.iter().any(|q| q.name == "nested") {
+            nested_count.fetch_add(1, Ordering::Relaxed);
+        }
         let r = solve_reference(&m, &ReferenceOptions::default()).expect("valid");
         let inner = FastSolver::new(&h.market, FastOptions::default()).solve(&h.market);
         prop_assert!(inner.quota_shadow.is_empty());
@@ -659,5 +675,7 @@ fn quotas_as_hub_edges_agree_with_the_reference() {
     assert!(n >= 200, "too few markets had quotas: {n}");
     // No multiplier search: the fast path clears them as it clears route capacities.
     assert!(fallbacks * 100 <= n, "{fallbacks} of {n} fell back");
-    eprintln!("{n} markets with hub quotas, {fallbacks} fallbacks");
+    let nested = nested_count.load(Ordering::Relaxed);
+    assert!(nested >= 100, "too few markets had nested quotas: {nested}");
+    eprintln!("{n} markets with hub quotas ({nested} nested), {fallbacks} fallbacks");
 }
