@@ -1,10 +1,13 @@
 //! Quotas as capacities: a quota whose routes all leave one node (one exporting region, one
 //! good) is the same constraint as a capacity on one extra edge, and so is a family of such
-//! quotas that are disjoint or nested (a licence per destination inside an export cap). The node ships to a hub node of its own, along an edge of
-//! cost 0 whose capacity is the quota, and the quota's routes leave from the hub instead. The
-//! market then has a plain route capacity where it had a coupling constraint, which the fast
-//! path prices exactly, with no search over multipliers; the quota's shadow price is the
-//! price gap across the hub edge.
+//! quotas that are disjoint or nested (a licence per destination inside an export cap). The
+//! node ships to a hub node of its own, along an edge capped at the quota, and the quota's
+//! routes leave from the hub instead. The edge costs a hair above zero ([`HUB_COST`] of its
+//! routes' cost): with a cost of exactly zero an idle hub edge ties with a used one and the
+//! active set can cycle (seen on risk draws of the seed scenario: 6,000 steps, then the
+//! reference path). The market then has a plain route capacity where it had a coupling
+//! constraint, which the fast path prices without a search over multipliers; the quota's
+//! shadow price is the price gap across the hub edge, less that cost.
 //!
 //! Hubs live in extra regions appended after the market's own (`hub 1`, `hub 2`, …), one
 //! hub of each good per extra region, so node indices keep `region × goods + good` and the
@@ -101,7 +104,7 @@ impl Hubbed {
             out.route_shadow[e] = shadow;
             // Parents come before their nested quotas, so each edge's start is priced.
             out.prices[m.node(edge.to, edge.good)] =
-                out.prices[m.node(edge.from, edge.good)] + shadow;
+                out.prices[m.node(edge.from, edge.good)] + edge.cost + shadow;
         }
         out.quota_shadow = self
             .kept
@@ -205,11 +208,17 @@ pub fn hub_quotas(market: &Market) -> Option<Hubbed> {
             layer[good] += 1;
             layers = layers.max(layer[good]);
             hubs.push((q, hubbed.routes.len()));
+            let tie = HUB_COST
+                * market.quotas[q]
+                    .routes
+                    .iter()
+                    .map(|&r| market.routes[r].cost)
+                    .fold(0.0, f64::max);
             hubbed.routes.push(Route {
                 from: parent,
                 to: region,
                 good,
-                cost: 0.0,
+                cost: tie,
                 tariff: 0.0,
                 capacity: Some(market.quotas[q].limit),
                 banned: false,
@@ -237,3 +246,8 @@ pub fn hub_quotas(market: &Market) -> Option<Hubbed> {
         quotas: market.quotas.len(),
     })
 }
+
+/// Cost of a hub edge, as a share of the dearest of its quota's routes: a hair above zero, so
+/// that an unused hub edge is strictly unprofitable rather than tied (ties make the active
+/// set cycle).
+const HUB_COST: f64 = 1e-8;
