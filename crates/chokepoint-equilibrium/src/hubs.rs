@@ -182,6 +182,9 @@ pub fn hub_quotas(market: &Market) -> Option<Hubbed> {
             families.entry(*n).or_default().push(q);
         }
     }
+    if node_of.iter().all(Option::is_none) {
+        return None;
+    }
     let mut hubbed = market.clone();
     hubbed.quotas = Vec::new();
     let mut kept = Vec::new();
