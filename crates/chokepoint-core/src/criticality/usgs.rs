@@ -12,7 +12,8 @@
 //!   spends on the material, VA_j its value added and OP_j its gross operating surplus
 //!   (`model/industry_accounts.csv`); EV maps EV_raw onto 0–1 on a log scale between two named
 //!   assumptions.
-//! - Supply risk: SR = (DP · TE · EV)^(1/3), the geometric mean; the material's SR is its
+//! - Supply risk: SR = (DP · TE · EV)^(1/3), the geometric mean (the exponent is the named
+//!   assumption `usgs_sr_exponent`: 1 gives the plain product); the material's SR is its
 //!   larger stage's; on the list when SR, rounded to two decimals, is at least
 //!   `usgs_sr_threshold`.
 
@@ -68,6 +69,12 @@ pub fn ev_scaled(raw: f64, floor: f64, cap: f64) -> f64 {
 /// Supply risk: the geometric mean of the three indicators.
 pub fn supply_risk(dp: f64, te: f64, ev: f64) -> f64 {
     (dp * te * ev).max(0.0).cbrt()
+}
+
+/// Supply risk with the aggregation as a parameter: (DP·TE·EV)^exponent (1/3: the geometric
+/// mean, [`supply_risk`]; 1: the plain product).
+pub fn supply_risk_with(dp: f64, te: f64, ev: f64, exponent: f64) -> f64 {
+    (dp * te * ev).max(0.0).powf(exponent)
 }
 
 /// Rounded to two decimals, as the USGS reports and compares.
@@ -147,6 +154,7 @@ pub fn assess(
     let (best, worst) = (a("wgi_best")?, a("wgi_worst")?);
     let (floor, cap) = (a("usgs_ev_floor")?, a("usgs_ev_cap")?);
     let threshold = a("usgs_sr_threshold")?;
+    let exponent = a("usgs_sr_exponent")?;
     let (regions, _) = super::jurisdiction(w, name)?;
     let accounts: Vec<&crate::dataset::tables::IndustryAccount> = ds
         .industry_accounts
@@ -280,7 +288,7 @@ pub fn assess(
                 },
                 ev_raw,
                 ev,
-                sr: (spent > 0.0).then(|| supply_risk(dp, te, ev)),
+                sr: (spent > 0.0).then(|| supply_risk_with(dp, te, ev, exponent)),
                 top_producer,
             });
         }
@@ -435,6 +443,19 @@ mod tests {
         assert!((ev_scaled(1e-4, 1e-6, 1e-2) - 0.5).abs() < 1e-12);
         assert_eq!(ev_scaled(1.0, 1e-6, 1e-2), 1.0);
         assert_eq!(ev_scaled(0.0, 1e-6, 1e-2), 0.0);
+    }
+
+    #[test]
+    fn the_exponent_chooses_the_aggregation() {
+        close_to(
+            supply_risk_with(0.8, 0.5, 0.2, 1.0 / 3.0),
+            supply_risk(0.8, 0.5, 0.2),
+        );
+        close_to(supply_risk_with(0.8, 0.5, 0.2, 1.0), 0.08);
+    }
+
+    fn close_to(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
     }
 
     #[test]
