@@ -522,6 +522,18 @@ pub struct Comparison {
     pub scenario: Vec<MaterialScore>,
 }
 
+/// Whether a jurisdiction is scored by the USGS method unless told otherwise: the USA is,
+/// any other (or none given) by the EU method.
+pub fn usgs_by_default(jurisdiction: Option<&str>) -> bool {
+    jurisdiction.is_some_and(|j| j.eq_ignore_ascii_case(default_jurisdiction(true)))
+}
+
+/// The jurisdiction a method scores unless told otherwise: the USA for the USGS method, the
+/// EU for the EU method.
+pub fn default_jurisdiction(usgs: bool) -> &'static str {
+    if usgs { "USA" } else { "EU" }
+}
+
 /// The regions of a jurisdiction and whether it is the EU (whose sourcing takes the `eu`-scope
 /// trade factors): `EU` (any case) is the 27 (`group:eu27`), anything else a place of the world.
 pub fn jurisdiction(w: &crate::scenario::World, name: &str) -> Result<(Vec<usize>, bool), String> {

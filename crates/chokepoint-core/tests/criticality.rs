@@ -383,11 +383,39 @@ fn the_usgs_worked_example_gives_its_supply_risk() {
     close(raw, 0.00275);
     let ev = ev_scaled(raw, 1e-5, 1e-1);
     assert!((ev - 0.6098332).abs() < 5e-7, "{ev}");
-    let sr = supply_risk(dp, te, ev);
+    let sr = supply_risk(dp, te, ev, 1.0 / 3.0);
     assert!((sr - 0.5109594).abs() < 5e-7, "{sr}");
     // A net exporter (imports below exports) has no trade exposure and no supply risk.
     assert_eq!(
-        supply_risk(dp, trade_exposure(import_reliance(100.0, 50.0, 80.0)), ev),
+        supply_risk(
+            dp,
+            trade_exposure(import_reliance(100.0, 50.0, 80.0)),
+            ev,
+            1.0 / 3.0
+        ),
         0.0
     );
+}
+
+/// Industry accounts in a non-dollar unit, for an unknown sector, or without their region's
+/// GDP row are refused with the file and line.
+#[test]
+fn industry_accounts_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    common::export_to(dir.path());
+    let path = dir.path().join("model/industry_accounts.csv");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("USA,Mining (21),minng,2023,300,150,t,test,\n");
+    text.push_str("JPN,Machinery,wind,2023,100,30,USD_bn,test,\n");
+    std::fs::write(&path, text).unwrap();
+    let err = Dataset::load_dir(dir.path()).unwrap_err().to_string();
+    for needle in [
+        "industry_accounts.csv:11",
+        "unit 't' is not a US-dollar unit",
+        "minng",
+        "industry_accounts.csv:12",
+        "JPN has industries but no `total` row",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
 }

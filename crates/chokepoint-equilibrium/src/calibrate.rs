@@ -326,28 +326,23 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
     if base.processes.iter().any(|p| p.capacity.is_none()) {
         return invalid("every process needs its base output as capacity".into());
     }
+    if let Some(p) = base
+        .processes
+        .iter()
+        .find(|p| p.region >= nr || p.output >= ng || p.inputs.iter().any(|&(g, _)| g >= ng))
+    {
+        return invalid(format!("process {}: region or good out of range", p.name));
+    }
     // Each good's world use must equal its world output: calibration cannot invent stocks.
-    let mut net = vec![0.0; ng];
-    let mut scale = vec![0.0; ng];
-    for n in &base.nodes {
-        net[n.good] += n.production - n.consumption;
-        scale[n.good] += n.production + n.consumption;
-    }
-    for p in &base.processes {
-        let out = p.capacity.unwrap_or(0.0);
-        net[p.output] += out;
-        scale[p.output] += out;
-        for &(g, c) in &p.inputs {
-            net[g] -= c * out;
-            scale[g] += c * out;
-        }
-    }
+    let net_nodes = net_positions(base);
+    let volume = volumes(base);
     for g in 0..ng {
-        if net[g].abs() > 1e-9 * scale[g].max(1.0) {
+        let net: f64 = (0..nr).map(|r| net_nodes[r * ng + g]).sum();
+        if net.abs() > BALANCE_TOLERANCE * volume[g].max(1.0) {
             return invalid(format!(
                 "{}: world output exceeds use by {} (output must equal consumption plus \
                  processing input)",
-                base.goods[g], net[g]
+                base.goods[g], net
             ));
         }
     }
@@ -394,7 +389,7 @@ pub fn calibrate(base: &BaseYear) -> Result<Calibrated, CalibrationError> {
             ..p.clone()
         });
     }
-    let flows = match pooled_trade(base) {
+    let flows = match pooled_trade(base, &net_nodes, &volume) {
         Some(flows) => flows,
         None => {
             let solved = solve_reference(&transport, &ReferenceOptions::default())
@@ -498,6 +493,27 @@ fn net_positions(base: &BaseYear) -> Vec<f64> {
     net
 }
 
+/// Each good's volume in the base year: production, consumption, process output and process
+/// input over all regions (the scale of its balance).
+fn volumes(base: &BaseYear) -> Vec<f64> {
+    let mut volume = vec![0.0; base.goods.len()];
+    for n in &base.nodes {
+        volume[n.good] += n.production + n.consumption;
+    }
+    for p in &base.processes {
+        let out = p.capacity.unwrap_or(0.0);
+        volume[p.output] += out;
+        for &(g, c) in &p.inputs {
+            volume[g] += c * out;
+        }
+    }
+    volume
+}
+
+/// Largest imbalance of a good's world output and use, relative to its volume, taken as
+/// rounding.
+const BALANCE_TOLERANCE: f64 = 1e-9;
+
 /// The base trade when every route of a traded good costs the same (one positive cost plus
 /// tariff, no capacity, no ban, a route between every exporter and importer): then every
 /// allocation of the exporters' surpluses to the importers' deficits is a cheapest one, and
@@ -506,20 +522,8 @@ fn net_positions(base: &BaseYear) -> Vec<f64> {
 /// interior-point solver's central path tends to), computed per good by Newton's method on its
 /// dual: x_ij = 1/(u_i + v_j). `None` when the structure does not hold: the general transport
 /// problem is solved instead.
-fn pooled_trade(base: &BaseYear) -> Option<Vec<f64>> {
+fn pooled_trade(base: &BaseYear, net: &[f64], volume: &[f64]) -> Option<Vec<f64>> {
     let (nr, ng) = (base.regions.len(), base.goods.len());
-    let net = net_positions(base);
-    let mut scale = vec![0.0_f64; ng];
-    for n in &base.nodes {
-        scale[n.good] += n.production + n.consumption;
-    }
-    for p in &base.processes {
-        let out = p.capacity.unwrap_or(0.0);
-        scale[p.output] += out;
-        for &(g, c) in &p.inputs {
-            scale[g] += c * out;
-        }
-    }
     let mut index = vec![None; nr * nr * ng];
     for (k, r) in base.routes.iter().enumerate() {
         let slot = &mut index[(r.from * nr + r.to) * ng + r.good];
@@ -531,7 +535,7 @@ fn pooled_trade(base: &BaseYear) -> Option<Vec<f64>> {
     let mut flows = vec![0.0; base.routes.len()];
     for g in 0..ng {
         // Positions within the solvers' rounding of the good's volume are balanced.
-        let tiny = 1e-12 * scale[g].max(1e-300);
+        let tiny = 1e-12 * volume[g].max(1e-300);
         let exporters: Vec<usize> = (0..nr).filter(|&r| net[r * ng + g] > tiny).collect();
         let importers: Vec<usize> = (0..nr).filter(|&r| net[r * ng + g] < -tiny).collect();
         if exporters.is_empty() || importers.is_empty() {
@@ -548,7 +552,7 @@ fn pooled_trade(base: &BaseYear) -> Option<Vec<f64>> {
         let supply: Vec<f64> = exporters.iter().map(|&r| net[r * ng + g]).collect();
         let demand: Vec<f64> = importers.iter().map(|&r| -net[r * ng + g]).collect();
         let (ts, td): (f64, f64) = (supply.iter().sum(), demand.iter().sum());
-        if (ts - td).abs() > 1e-9 * scale[g] {
+        if (ts - td).abs() > BALANCE_TOLERANCE * volume[g] {
             return None;
         }
         // In shares of the trade, with the exporters' margins matched to the importers'.
@@ -571,8 +575,9 @@ fn pooled_trade(base: &BaseYear) -> Option<Vec<f64>> {
 fn analytic_centre(sup: &[f64], dem: &[f64]) -> Option<Vec<f64>> {
     let (m, n) = (sup.len(), dem.len());
     let k = m + n;
-    // Start from the proportional split: u_i + v_j = 1/(sup_i·dem_j) is not additive, so take
-    // u_i = 1/(2·sup_i·n̄) and v_j likewise, which keeps every u_i + v_j positive.
+    // Start near the proportional split x_ij = sup_i·dem_j, which is not of the form
+    // 1/(u_i + v_j): u_i = n/(2·sup_i) and v_j = m/(2·dem_j) give each row and column about
+    // its margin and keep every u_i + v_j positive.
     let mut y: Vec<f64> = sup
         .iter()
         .map(|s| 0.5 * n as f64 / s)
@@ -739,10 +744,14 @@ mod tests {
         }
     }
 
+    fn trade_of(base: &BaseYear) -> Option<Vec<f64>> {
+        pooled_trade(base, &net_positions(base), &volumes(base))
+    }
+
     #[test]
     fn equal_costs_take_the_analytic_centre_of_the_cheapest_allocations() {
         let base = pooled();
-        let flows = pooled_trade(&base).expect("one cost per good");
+        let flows = trade_of(&base).expect("one cost per good");
         let flow = |from: usize, to: usize, good: usize| {
             base.routes
                 .iter()
@@ -792,10 +801,10 @@ mod tests {
     fn unequal_costs_or_a_ban_solve_the_transport_problem() {
         let mut base = pooled();
         base.routes[0].cost += 1.0;
-        assert!(pooled_trade(&base).is_none());
+        assert!(trade_of(&base).is_none());
         let mut base = pooled();
         base.routes[1].banned = true;
-        assert!(pooled_trade(&base).is_none());
+        assert!(trade_of(&base).is_none());
         // Both still calibrate, through the general path.
         let cal = calibrate(&base).unwrap();
         assert!(cal.flows[1].abs() < 1e-9);
@@ -818,7 +827,7 @@ mod tests {
                 ..Market::default()
             };
             transport.processes = base.processes.clone();
-            let flows = match pooled_trade(&base) {
+            let flows = match trade_of(&base) {
                 Some(f) => f,
                 None => calibrate(&base).unwrap().flows,
             };

@@ -1042,12 +1042,9 @@ pub struct CriticalityParams {
     responses((status = 200, description = "EU- or USGS-method scores as `chokepoint criticality --json` lists them (baseline)"), (status = 400, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError))
 )]
 async fn criticality(Extract(state): Extract<Shared>, Q(q): Q<CriticalityParams>) -> Response {
-    let usa = q
-        .jurisdiction
-        .as_deref()
-        .is_some_and(|j| j.eq_ignore_ascii_case("USA"));
+    use chokepoint_core::criticality::{default_jurisdiction, usgs_by_default};
     let usgs = match q.method.as_deref() {
-        None => usa,
+        None => usgs_by_default(q.jurisdiction.as_deref()),
         Some(m) if m.eq_ignore_ascii_case("usgs") => true,
         Some(m) if m.eq_ignore_ascii_case("eu") => false,
         Some(m) => {
@@ -1064,7 +1061,7 @@ async fn criticality(Extract(state): Extract<Shared>, Q(q): Q<CriticalityParams>
     };
     let name = q
         .jurisdiction
-        .unwrap_or_else(|| if usgs { "USA" } else { "EU" }.into());
+        .unwrap_or_else(|| default_jurisdiction(usgs).into());
     let (regions, eu) = match chokepoint_core::criticality::jurisdiction(&model.world, &name) {
         Ok(x) => x,
         Err(e) => {

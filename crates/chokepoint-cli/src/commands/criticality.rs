@@ -5,8 +5,10 @@
 use std::path::PathBuf;
 
 use chokepoint_core::Dataset;
-use chokepoint_core::criticality::usgs::{self, UsgsScore, round2};
-use chokepoint_core::criticality::{MaterialScore, assess, jurisdiction, round1};
+use chokepoint_core::criticality::usgs::{self, UsgsComparison, UsgsScore, round2};
+use chokepoint_core::criticality::{
+    MaterialScore, assess, default_jurisdiction, jurisdiction, round1, usgs_by_default,
+};
 use clap::Args as ClapArgs;
 use serde::Serialize;
 
@@ -45,10 +47,8 @@ pub(crate) enum Method {
 #[derive(Serialize)]
 struct UsgsReport {
     method: Method,
-    jurisdiction: String,
-    year: i32,
-    baseline: Vec<UsgsScore>,
-    scenario: Option<Vec<UsgsScore>>,
+    #[serde(flatten)]
+    scores: UsgsComparison,
     critical_before: Vec<String>,
     critical_after: Option<Vec<String>>,
 }
@@ -68,45 +68,38 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
     let (scenario, prepared, base_year) = super::run::load_optional(ds, args.scenario.as_deref())?;
     let year = super::run::year_to_use(args.year, scenario.as_ref(), base_year)?;
     let w = &prepared.world;
-    let method = args.method.unwrap_or(match args.jurisdiction.as_deref() {
-        Some(j) if j.eq_ignore_ascii_case("USA") => Method::Usgs,
-        _ => Method::Eu,
-    });
-    let name = args.jurisdiction.clone().unwrap_or_else(|| {
-        match method {
-            Method::Eu => "EU",
-            Method::Usgs => "USA",
-        }
-        .to_string()
-    });
+    let method = args
+        .method
+        .unwrap_or(if usgs_by_default(args.jurisdiction.as_deref()) {
+            Method::Usgs
+        } else {
+            Method::Eu
+        });
+    let name = args
+        .jurisdiction
+        .clone()
+        .unwrap_or_else(|| default_jurisdiction(method == Method::Usgs).to_string());
     let (regions, eu) = jurisdiction(w, &name).map_err(user)?;
     let baseline = prepared
         .run(ds, year, &[], None)
         .map_err(|e| user(e.to_string()))?;
     if method == Method::Usgs {
-        let plants = prepared.processes();
-        let before = usgs::assess(ds, w, plants, &baseline, None, year, &name).map_err(user)?;
-        let after = match &scenario {
-            Some(s) => {
-                let run = prepared
+        let run = match &scenario {
+            Some(s) => Some(
+                prepared
                     .run(ds, year, &s.events, Some(&baseline))
-                    .map_err(|e| user(e.to_string()))?;
-                Some(
-                    usgs::assess(ds, w, plants, &run, Some(&baseline), year, &name)
-                        .map_err(user)?,
-                )
-            }
+                    .map_err(|e| user(e.to_string()))?,
+            ),
             None => None,
         };
+        let scores =
+            usgs::compare(ds, &prepared, &baseline, run.as_ref(), year, &name).map_err(user)?;
         return print_usgs(
             UsgsReport {
                 method,
-                jurisdiction: name,
-                year,
-                critical_before: usgs_critical(&before),
-                critical_after: after.as_deref().map(usgs_critical),
-                baseline: before,
-                scenario: after,
+                critical_before: usgs_critical(&scores.baseline),
+                critical_after: scores.scenario.as_deref().map(usgs_critical),
+                scores,
             },
             json,
         );
@@ -224,8 +217,9 @@ fn print_usgs(report: UsgsReport, json: bool) -> Result<(), CliError> {
         "SR scenario",
         "on list scenario",
     ]);
-    for m in &report.baseline {
+    for m in &report.scores.baseline {
         let s = report
+            .scores
             .scenario
             .as_ref()
             .and_then(|l| l.iter().find(|x| x.material == m.material));
@@ -245,16 +239,18 @@ fn print_usgs(report: UsgsReport, json: bool) -> Result<(), CliError> {
         ]);
     }
     outln!(
-        "USGS-method supply risk for {} on the model's {} flows (SR = (DP·TE·EV)^(1/3); TE from \
+        "USGS-method supply risk for {} on the model's {} flows (SR = (DP·TE·EV)^{:.3}; TE from \
          the published net import reliance where there is one; EV from model/industry_accounts.csv):\n{t}",
-        report.jurisdiction,
-        report.year
+        report.scores.jurisdiction,
+        report.scores.year,
+        report.scores.exponent
     );
-    for m in report.baseline.iter().filter(|m| m.note.is_some()) {
+    for m in report.scores.baseline.iter().filter(|m| m.note.is_some()) {
         outln!("{}: {}", m.material, m.note.as_deref().unwrap_or_default());
     }
     outln!(
-        "on the list (SR ≥ threshold): {}",
+        "on the list (SR ≥ {:.2}): {}",
+        report.scores.threshold,
         report.critical_before.join(", ")
     );
     if let Some(a) = &report.critical_after {

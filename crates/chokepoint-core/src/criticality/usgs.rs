@@ -66,14 +66,9 @@ pub fn ev_scaled(raw: f64, floor: f64, cap: f64) -> f64 {
     ((raw.log10() - floor.log10()) / (cap.log10() - floor.log10())).clamp(0.0, 1.0)
 }
 
-/// Supply risk: the geometric mean of the three indicators.
-pub fn supply_risk(dp: f64, te: f64, ev: f64) -> f64 {
-    (dp * te * ev).max(0.0).cbrt()
-}
-
-/// Supply risk with the aggregation as a parameter: (DP·TE·EV)^exponent (1/3: the geometric
-/// mean, [`supply_risk`]; 1: the plain product).
-pub fn supply_risk_with(dp: f64, te: f64, ev: f64, exponent: f64) -> f64 {
+/// Supply risk (DP·TE·EV)^exponent: 1/3 is the geometric mean (`usgs_sr_exponent`), 1 the
+/// plain product.
+pub fn supply_risk(dp: f64, te: f64, ev: f64, exponent: f64) -> f64 {
     (dp * te * ev).max(0.0).powf(exponent)
 }
 
@@ -161,10 +156,12 @@ pub fn assess(
         .iter()
         .filter(|x| x.region.eq_ignore_ascii_case(name))
         .collect();
+    // In USD (units are checked on loading to have USD as their base).
+    let usd = |v: f64, unit: &str| ds.to_base(v, unit).map_or(v, |x| x.0);
     let gdp = accounts
         .iter()
         .find(|x| x.industry == "total")
-        .map(|x| x.value_added)
+        .map(|x| usd(x.value_added, &x.unit))
         .ok_or_else(|| {
             format!(
                 "model/industry_accounts.csv has no accounts for {name} (a `total` row and \
@@ -179,13 +176,11 @@ pub fn assess(
             (
                 x.industry.as_str(),
                 x.sectors.split(';').map(str::trim).collect(),
-                x.value_added,
-                x.operating_surplus.unwrap_or(0.0),
+                usd(x.value_added, &x.unit),
+                usd(x.operating_surplus.unwrap_or(0.0), &x.unit),
             )
         })
         .collect();
-    // Accounts are in USD billions (checked on loading); spending is in USD.
-    let per_unit = 1e9;
     let producers = Producers::new(ds, w, a("wgi_year")? as i32)?;
     let flows = crate::exposure::Flows::of_year(run, w, plants, year)?;
     let ref_flows = match reference {
@@ -269,7 +264,7 @@ pub fn assess(
                 uses.push(IndustryUse {
                     value_added: *va,
                     operating_surplus: *os,
-                    expenditure: e / per_unit,
+                    expenditure: e,
                 });
             }
             let ev_raw = economic_vulnerability_raw(&uses, gdp);
@@ -288,7 +283,7 @@ pub fn assess(
                 },
                 ev_raw,
                 ev,
-                sr: (spent > 0.0).then(|| supply_risk_with(dp, te, ev, exponent)),
+                sr: (spent > 0.0).then(|| supply_risk(dp, te, ev, exponent)),
                 top_producer,
             });
         }
@@ -446,62 +441,56 @@ mod tests {
     }
 
     #[test]
-    fn the_exponent_chooses_the_aggregation() {
-        close_to(
-            supply_risk_with(0.8, 0.5, 0.2, 1.0 / 3.0),
-            supply_risk(0.8, 0.5, 0.2),
-        );
-        close_to(supply_risk_with(0.8, 0.5, 0.2, 1.0), 0.08);
-    }
-
-    fn close_to(a: f64, b: f64) {
-        assert!((a - b).abs() < 1e-12, "{a} vs {b}");
-    }
-
-    #[test]
-    fn supply_risk_is_the_geometric_mean() {
-        assert!((supply_risk(0.5, 0.5, 0.5) - 0.5).abs() < 1e-12);
-        // 0.8 · 0.5 · 0.2 = 0.08 → 0.08^(1/3) ≈ 0.4309.
-        assert!((supply_risk(0.8, 0.5, 0.2) - 0.08_f64.cbrt()).abs() < 1e-12);
+    fn supply_risk_is_the_geometric_mean_or_the_product() {
+        let third = 1.0 / 3.0;
+        assert!((supply_risk(0.5, 0.5, 0.5, third) - 0.5).abs() < 1e-12);
+        // 0.8 · 0.5 · 0.2 = 0.08 → 0.08^(1/3) ≈ 0.4309; the product is 0.08 itself.
+        assert!((supply_risk(0.8, 0.5, 0.2, third) - 0.08_f64.cbrt()).abs() < 1e-12);
+        assert!((supply_risk(0.8, 0.5, 0.2, 1.0) - 0.08).abs() < 1e-15);
         // A net exporter scores 0 whatever else.
-        assert_eq!(supply_risk(0.9, trade_exposure(-0.3), 0.9), 0.0);
+        assert_eq!(supply_risk(0.9, trade_exposure(-0.3), 0.9, third), 0.0);
         assert_eq!(round2(0.39999), 0.4);
     }
 }
 
-/// The USGS-method scores of a scenario run against its baseline, for the run report.
+/// The USGS-method scores of a baseline and, when given, a scenario run beside it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UsgsComparison {
-    /// Jurisdiction (`USA`).
+    /// Jurisdiction.
     pub jurisdiction: String,
     /// Year scored.
     pub year: i32,
     /// Baseline scores.
     pub baseline: Vec<UsgsScore>,
     /// Scenario scores (same materials), trade exposure moved against the baseline.
-    pub scenario: Vec<UsgsScore>,
+    pub scenario: Option<Vec<UsgsScore>>,
+    /// The list threshold used (`usgs_sr_threshold`).
+    pub threshold: f64,
+    /// The aggregation exponent used (`usgs_sr_exponent`).
+    pub exponent: f64,
 }
 
-/// Scores the USA's materials in `year` of both runs of a scenario.
-pub fn compare_usa(
+/// Scores the materials of jurisdiction `name` in `year` of `baseline` and of `scenario` (a
+/// run beside that baseline) when given.
+pub fn compare(
     ds: &crate::Dataset,
     prepared: &crate::world::baseline::WorldModel,
-    run: &crate::scenario::ScenarioRun,
+    baseline: &crate::world::Baseline,
+    scenario: Option<&crate::world::Baseline>,
     year: i32,
+    name: &str,
 ) -> Result<UsgsComparison, String> {
     let (w, plants) = (&prepared.world, prepared.processes());
+    let a = |id: &str| ds.assumption(id).map_err(|e| e.to_string());
     Ok(UsgsComparison {
-        jurisdiction: "USA".into(),
+        jurisdiction: name.to_string(),
         year,
-        baseline: assess(ds, w, plants, &run.baseline, None, year, "USA")?,
-        scenario: assess(
-            ds,
-            w,
-            plants,
-            &run.scenario,
-            Some(&run.baseline),
-            year,
-            "USA",
-        )?,
+        baseline: assess(ds, w, plants, baseline, None, year, name)?,
+        scenario: match scenario {
+            Some(run) => Some(assess(ds, w, plants, run, Some(baseline), year, name)?),
+            None => None,
+        },
+        threshold: a("usgs_sr_threshold")?,
+        exponent: a("usgs_sr_exponent")?,
     })
 }

@@ -1269,7 +1269,7 @@ pub struct IndustryAccount {
     pub value_added: f64,
     /// Gross operating surplus (the profit measure), in `unit`; empty for `total`.
     pub operating_surplus: Option<f64>,
-    /// Currency unit (`USD_bn`).
+    /// Currency unit of `units.csv` whose base is USD (`USD_bn`).
     pub unit: String,
     /// Where the numbers come from.
     pub source: String,

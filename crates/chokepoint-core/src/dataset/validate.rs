@@ -1083,12 +1083,14 @@ fn check_usgs(c: &mut Checker<'_, '_>, ds: &Dataset) {
     let sectors: HashSet<&str> = ds.sectors.iter().map(|s| s.sector_id.as_str()).collect();
     let mut totals: HashMap<&str, u32> = HashMap::new();
     for x in &ds.industry_accounts {
-        if x.unit != "USD_bn" {
+        if ds.unit(&x.unit).is_none_or(|u| u.base_unit != "USD") {
             c.err::<IndustryAccount>(
                 x.line,
                 "unit",
-                format!("unit '{}' is not USD_bn", x.unit),
-                "give value added and operating surplus in billions of US dollars".into(),
+                format!("unit '{}' is not a US-dollar unit of units.csv", x.unit),
+                "give value added and operating surplus in USD, USD_bn or another unit whose \
+                 base unit is USD"
+                    .into(),
             );
         }
         if x.industry == "total" {

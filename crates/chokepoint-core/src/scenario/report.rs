@@ -870,16 +870,18 @@ fn criticality_section(c: &crate::criticality::Comparison) -> String {
 /// "Criticality (USGS method)": supply risk of the USA's materials, baseline against scenario.
 fn usgs_section(c: &crate::criticality::usgs::UsgsComparison) -> String {
     let mut s = format!(
-        "<h2>Criticality (USGS method, {}, {})</h2><p class=\"muted\">Supply risk SR = (DP·TE·EV)^(1/3): \
+        "<h2>Criticality (USGS method, {}, {})</h2><p class=\"muted\">Supply risk SR = (DP·TE·EV)^{:.3}: \
          disruption potential from world output and producers' governance, trade exposure from the published net \
          import reliance moved by the model's change, economic vulnerability from what the jurisdiction's industries \
-         spend on the material against their operating surplus (model/industry_accounts.csv). On the list: SR ≥ 0.40 \
+         spend on the material against their operating surplus (model/industry_accounts.csv). On the list: SR ≥ {:.2} \
          after rounding. Published: the 2022 list's 2015–2018 score.</p>\
          <table><tr><th>material</th><th>bottleneck</th><th>DP</th><th>TE baseline → scenario</th>\
          <th>EV baseline → scenario</th><th>SR baseline</th><th>SR scenario</th><th>SR published</th>\
          <th>on the list (baseline → scenario)</th></tr>",
         esc(&c.jurisdiction),
-        c.year
+        c.year,
+        c.exponent,
+        c.threshold
     );
     let f = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.2}"));
     let yes = |v: Option<bool>| match v {
@@ -888,7 +890,11 @@ fn usgs_section(c: &crate::criticality::usgs::UsgsComparison) -> String {
         None => "–",
     };
     for b in &c.baseline {
-        let sc = c.scenario.iter().find(|x| x.material == b.material);
+        let sc = c
+            .scenario
+            .iter()
+            .flatten()
+            .find(|x| x.material == b.material);
         let stage = |m: &crate::criticality::usgs::UsgsScore| {
             m.stages.iter().find(|x| x.stage == b.bottleneck).cloned()
         };

@@ -69,7 +69,15 @@ pub fn full_summary(
     summary.companies =
         crate::companies::companies(ds, &prepared.world, &run.baseline, &run.scenario);
     summary.criticality = crate::criticality::compare_eu(ds, &prepared.world, run, to).ok();
-    summary.criticality_usgs = crate::criticality::usgs::compare_usa(ds, prepared, run, to).ok();
+    summary.criticality_usgs = crate::criticality::usgs::compare(
+        ds,
+        prepared,
+        &run.baseline,
+        Some(&run.scenario),
+        to,
+        crate::criticality::default_jurisdiction(true),
+    )
+    .ok();
     summary
 }
 

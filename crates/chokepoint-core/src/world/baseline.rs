@@ -964,10 +964,9 @@ fn simulate(
                 let mut fast = FastSolver::new(cleared, FastOptions::default());
                 // A run beside a baseline starts from the baseline's same quarter; a baseline's
                 // first quarter from the calibrated base year, at quarterly rates.
-                let start = match baseline.and_then(|b| baseline_solution(b, k, &market)) {
-                    Some(b) => Some(b),
-                    None => (k == 0).then(|| quarterly(&m.base_start)),
-                };
+                let start = baseline
+                    .and_then(|b| baseline_solution(b, k, &market))
+                    .or_else(|| (k == 0).then(|| quarterly(&m.base_start)));
                 if let Some(start) = start {
                     match &hubs {
                         Some(h) => fast.warm_from(cleared, &h.into_hubbed(&market, &start)),
