@@ -15,8 +15,18 @@
 //! the events that drive the tail. Partial results of shards ([`DrawResult`] rows, written as
 //! CSV by the CLI) merge into exactly the result of the whole run: aggregation sorts the draws
 //! by index first.
+//!
+//! Draws share work. The goods of the world model fall into chains that clear apart (the
+//! components of [`WorldModel::components`], joined where one event touches several), and a
+//! draw's outcome in a chain depends only on the events that touch it, as drawn. Each chain is
+//! run once per distinct set of drawn events ([`WorldModel::run_part`]) and every draw with
+//! that set reads the same run: a draw that only moves the rare-earth chain reruns only that
+//! chain, and draws that drew the same rare-earth events rerun nothing. A chain's run is a
+//! function of its drawn events alone, so sharing changes no number: the result is the same
+//! whichever draw ran the chain first, on any thread or shard.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,10 +62,11 @@ pub struct DrawResult {
     /// `ok`, or why the draw failed (a quarter not cleared, an error): failed draws carry no
     /// values and are left out of the quantiles.
     pub status: String,
-    /// Shortfall added to the baseline's, per key of [`RiskKeys::shortfall`].
-    pub shortfall: Vec<f64>,
+    /// Shortfall added to the baseline's, per key of [`RiskKeys::shortfall`] (shared by
+    /// draws with the same outcome).
+    pub shortfall: Arc<[f64]>,
     /// Mean price per key of [`RiskKeys::price`] (NaN where the draw has none).
-    pub price: Vec<f64>,
+    pub price: Arc<[f64]>,
 }
 
 /// The rows a risk run reports on, fixed by the baseline.
@@ -228,6 +239,59 @@ impl<'a> KeyIndex<'a> {
     }
 }
 
+/// A chain of goods that clears apart, as a risk run sees it.
+struct Chain {
+    /// One flag per good of the world model.
+    keep: Vec<bool>,
+    /// Scenario events that touch it (indices into the scenario's events).
+    events: Vec<usize>,
+    /// Keys of [`RiskKeys::shortfall`] and [`RiskKeys::price`] of its goods.
+    shortfall: Vec<usize>,
+    price: Vec<usize>,
+}
+
+/// When a drawn event acts: the quarters it is in force (one bit per quarter of the run) for
+/// kinds that act by quarter ([`crate::scenario::EventKind::acts_by_quarter`]), else its start
+/// and end (as bits).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Timing {
+    Quarters(Vec<u64>),
+    Dates(u64, Option<u64>),
+}
+
+/// What a chain's drawn events were: (scenario event index, timing, magnitude as bits) of
+/// each one that happened, in scenario order. Equal signatures give equal runs.
+type Signature = Vec<(usize, Timing, u64)>;
+
+/// One run of a chain: its yearly shortfall and mean price per key of the chain (in the
+/// chain's key order), or why it failed.
+struct ChainRun {
+    /// Distinct per run (names the combination a draw's result is assembled from).
+    id: usize,
+    values: Result<(Vec<f64>, Vec<f64>), String>,
+}
+
+/// A chain run, filled once by whichever draw needs it first (others wait for it).
+type RunCell = Arc<OnceLock<Arc<ChainRun>>>;
+
+/// A draw's shortfall and price values, shared by draws with the same outcome.
+type Values = (Arc<[f64]>, Arc<[f64]>);
+
+/// Chain runs by signature, and draws' results by the chain runs they combine. Entries are
+/// pure functions of their keys, so which thread fills one first changes nothing.
+#[derive(Default)]
+struct Shared {
+    runs: Mutex<HashMap<(usize, Signature), RunCell>>,
+    results: Mutex<HashMap<Vec<usize>, Values>>,
+    /// Values held in `runs` and `results`.
+    held: std::sync::atomic::AtomicUsize,
+    next_id: std::sync::atomic::AtomicUsize,
+}
+
+/// Values the shared runs and results may hold before new ones are no longer kept (a bound
+/// on memory, 128 MiB of `f64`; results do not depend on it, only speed does).
+const SHARED_VALUES: usize = 16 << 20;
+
 /// A prepared risk run: the world model, the scenario, its baseline and what it reports on.
 pub struct RiskRun<'a> {
     ds: &'a Dataset,
@@ -237,16 +301,21 @@ pub struct RiskRun<'a> {
     pub baseline: Baseline,
     /// The rows reported on.
     pub keys: RiskKeys,
+    chains: Vec<Chain>,
+    /// The baseline's shortfall per key, each chain's from its own run without events.
     base_shortfall: Vec<f64>,
     /// The baseline's demand at base prices per shortfall key: the scale below which an added
     /// shortfall is the solvers' rounding ([`crate::world::RESIDUE`]), not a shortfall.
     base_demand: Vec<f64>,
+    shared: Shared,
+    /// The middle of every quarter of the run (see [`crate::world::baseline::mid_quarter`]).
+    quarters: Vec<f64>,
     /// Seed of the draws.
     pub seed: u64,
 }
 
 impl<'a> RiskRun<'a> {
-    /// Runs the baseline the draws are compared with.
+    /// Runs the baseline the draws are compared with, and each chain's run without events.
     pub fn new(
         ds: &'a Dataset,
         model: &'a WorldModel,
@@ -256,59 +325,226 @@ impl<'a> RiskRun<'a> {
         let baseline = model.run(ds, scenario.header.to, &[], None)?;
         let keys = keys(&baseline);
         let index = KeyIndex::of(&keys);
-        let (base_shortfall, _) = yearly(&baseline, &keys, &index)
-            .map_err(|e| BaselineError::Options(format!("baseline does not clear: {e}")))?;
         let base_demand = by_key(&baseline, &keys, &index, |r| r.demand_at_base_price);
-        Ok(RiskRun {
+        let w = &model.world;
+        let all: Vec<usize> = (0..w.goods.len()).collect();
+        let touched: Vec<Vec<usize>> = scenario
+            .events
+            .iter()
+            .map(|e| e.kind.goods(w).unwrap_or_else(|| all.clone()))
+            .collect();
+        let component = model.components(&touched);
+        let count = component.iter().max().map_or(0, |c| c + 1);
+        let good_of = |name: &str| w.good(name).map(|g| component[g]);
+        let chains = (0..count)
+            .map(|c| Chain {
+                keep: component.iter().map(|&k| k == c).collect(),
+                events: (0..scenario.events.len())
+                    .filter(|&e| touched[e].iter().any(|&g| component.get(g) == Some(&c)))
+                    .collect(),
+                shortfall: (0..keys.shortfall.len())
+                    .filter(|&k| good_of(&keys.shortfall[k].2) == Some(c))
+                    .collect(),
+                price: (0..keys.price.len())
+                    .filter(|&k| good_of(&keys.price[k].1) == Some(c))
+                    .collect(),
+            })
+            .collect();
+        let mut risk = RiskRun {
             ds,
             model,
             scenario,
             baseline,
             keys,
-            base_shortfall,
+            chains,
+            base_shortfall: Vec::new(),
             base_demand,
+            shared: Shared::default(),
+            quarters: Vec::new(),
             seed,
-        })
+        };
+        let base_year = ds
+            .assumption("default_year")
+            .map_err(|e| BaselineError::Options(e.to_string()))? as i32;
+        risk.quarters = (base_year + 1..=scenario.header.to)
+            .flat_map(|y| (1..=4).map(move |q| crate::world::baseline::mid_quarter(y, q)))
+            .collect();
+        let mut base_shortfall = vec![0.0; risk.keys.shortfall.len()];
+        for c in 0..risk.chains.len() {
+            let run = risk.chain_run(c, Vec::new(), &[]);
+            let (shortfall, _) = run
+                .values
+                .as_ref()
+                .map_err(|e| BaselineError::Options(format!("baseline does not clear: {e}")))?;
+            for (&k, v) in risk.chains[c].shortfall.iter().zip(shortfall) {
+                base_shortfall[k] = *v;
+            }
+        }
+        risk.base_shortfall = base_shortfall;
+        Ok(risk)
+    }
+
+    /// The run of chain `c` with `events` (drawn, with `signature`): shared when kept.
+    fn chain_run(&self, c: usize, signature: Signature, events: &[Event]) -> Arc<ChainRun> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let compute = || {
+            let chain = &self.chains[c];
+            let run = self.model.run_part(
+                self.ds,
+                self.scenario.header.to,
+                events,
+                Some(&self.baseline),
+                &chain.keep,
+            );
+            let values = run.map_err(|e| e.to_string()).and_then(|run| {
+                let index = KeyIndex::of(&self.keys);
+                let (shortfall, price) =
+                    yearly(&run, &self.keys, &index).map_err(|e| format!("not cleared: {e}"))?;
+                Ok((
+                    chain.shortfall.iter().map(|&k| shortfall[k]).collect(),
+                    chain.price.iter().map(|&k| price[k]).collect(),
+                ))
+            });
+            Arc::new(ChainRun {
+                id: self.shared.next_id.fetch_add(1, Relaxed),
+                values,
+            })
+        };
+        let size = self.chains[c].shortfall.len() + self.chains[c].price.len();
+        let cell = {
+            let Ok(mut runs) = self.shared.runs.lock() else {
+                return compute();
+            };
+            match runs.get(&(c, signature.clone())) {
+                Some(cell) => cell.clone(),
+                None if self.shared.held.load(Relaxed) + size <= SHARED_VALUES => {
+                    self.shared.held.fetch_add(size, Relaxed);
+                    runs.entry((c, signature)).or_default().clone()
+                }
+                None => return compute(),
+            }
+        };
+        cell.get_or_init(compute).clone()
+    }
+
+    /// The chains the run clears apart (their goods) and how many runs of each it has made so
+    /// far (one per distinct set of drawn events that touch the chain, the baseline's
+    /// included): how much work the draws shared.
+    pub fn chain_runs(&self) -> Vec<(Vec<String>, usize)> {
+        let runs = self
+            .shared
+            .runs
+            .lock()
+            .map(|r| r.keys().map(|k| k.0).collect::<Vec<_>>());
+        let runs = runs.unwrap_or_default();
+        self.chains
+            .iter()
+            .enumerate()
+            .map(|(c, chain)| {
+                let goods = chain
+                    .keep
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, k)| **k)
+                    .map(|(g, _)| self.model.world.goods[g].clone())
+                    .collect();
+                (goods, runs.iter().filter(|&&k| k == c).count())
+            })
+            .collect()
+    }
+
+    /// When a drawn event acts, as far as the run can tell.
+    fn timing(&self, e: &Event) -> Timing {
+        if e.kind.acts_by_quarter() {
+            let mut bits = vec![0u64; self.quarters.len().div_ceil(64)];
+            for (k, &t) in self.quarters.iter().enumerate() {
+                if e.active(t) {
+                    bits[k / 64] |= 1 << (k % 64);
+                }
+            }
+            Timing::Quarters(bits)
+        } else {
+            Timing::Dates(e.start.to_bits(), e.end.map(f64::to_bits))
+        }
     }
 
     /// Runs draw `index` alone (the same numbers whichever thread or shard runs it).
     pub fn run_draw(&self, index: u64) -> DrawResult {
+        use std::sync::atomic::Ordering::Relaxed;
         let (events, record) = draw_events(self.scenario, self.seed, index);
         let failed = |status: String| DrawResult {
             draw: index,
             events: record.clone(),
             status,
-            shortfall: Vec::new(),
-            price: Vec::new(),
+            shortfall: Arc::from([]),
+            price: Arc::from([]),
         };
-        let run = match self.model.run(
-            self.ds,
-            self.scenario.header.to,
-            &events,
-            Some(&self.baseline),
-        ) {
-            Ok(run) => run,
-            Err(e) => return failed(e.to_string()),
-        };
-        let key_index = KeyIndex::of(&self.keys);
-        match yearly(&run, &self.keys, &key_index) {
-            Ok((mut shortfall, price)) => {
-                for ((s, b), d) in shortfall
-                    .iter_mut()
-                    .zip(&self.base_shortfall)
-                    .zip(&self.base_demand)
-                {
-                    *s = added_shortfall(*s, *b, *d);
-                }
-                DrawResult {
-                    draw: index,
-                    events: record,
-                    status: "ok".into(),
-                    shortfall,
-                    price,
-                }
+        // Drawn events that happened, with their scenario index.
+        let happened: Vec<(usize, &Event)> = record
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.happened)
+            .map(|(i, _)| i)
+            .zip(&events)
+            .collect();
+        let mut runs = Vec::with_capacity(self.chains.len());
+        for (c, chain) in self.chains.iter().enumerate() {
+            let mine: Vec<&(usize, &Event)> = happened
+                .iter()
+                .filter(|(i, _)| chain.events.binary_search(i).is_ok())
+                .collect();
+            let signature: Signature = mine
+                .iter()
+                .map(|(i, e)| (*i, self.timing(e), record[*i].magnitude.to_bits()))
+                .collect();
+            let drawn: Vec<Event> = mine.iter().map(|(_, e)| (*e).clone()).collect();
+            let run = self.chain_run(c, signature, &drawn);
+            if let Err(e) = &run.values {
+                return failed(e.clone());
             }
-            Err(e) => failed(format!("not cleared: {e}")),
+            runs.push(run);
+        }
+        let ids: Vec<usize> = runs.iter().map(|r| r.id).collect();
+        if let Some((shortfall, price)) = self
+            .shared
+            .results
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&ids).cloned())
+        {
+            return DrawResult {
+                draw: index,
+                events: record,
+                status: "ok".into(),
+                shortfall,
+                price,
+            };
+        }
+        let mut shortfall = vec![0.0; self.keys.shortfall.len()];
+        let mut price = vec![f64::NAN; self.keys.price.len()];
+        for (chain, run) in self.chains.iter().zip(&runs) {
+            let Ok((s, p)) = &run.values else { continue };
+            for (&k, v) in chain.shortfall.iter().zip(s) {
+                shortfall[k] = added_shortfall(*v, self.base_shortfall[k], self.base_demand[k]);
+            }
+            for (&k, v) in chain.price.iter().zip(p) {
+                price[k] = *v;
+            }
+        }
+        let size = shortfall.len() + price.len();
+        let (shortfall, price): (Arc<[f64]>, Arc<[f64]>) = (shortfall.into(), price.into());
+        if self.shared.held.load(Relaxed) + size <= SHARED_VALUES
+            && let Ok(mut results) = self.shared.results.lock()
+        {
+            self.shared.held.fetch_add(size, Relaxed);
+            results.insert(ids, (shortfall.clone(), price.clone()));
+        }
+        DrawResult {
+            draw: index,
+            events: record,
+            status: "ok".into(),
+            shortfall,
+            price,
         }
     }
 
@@ -510,21 +746,24 @@ pub fn aggregate(
     }
     // The tail: draws whose added shortfall, valued at the baseline's prices, is at or above
     // the 95th percentile.
+    let unit_value: Vec<f64> = keys
+        .shortfall
+        .iter()
+        .map(|(r, _, g, y)| {
+            keys.price
+                .binary_search(&(r.clone(), g.clone(), *y))
+                .ok()
+                .and_then(|i| base_prices.get(i))
+                .copied()
+                .filter(|p| p.is_finite())
+                .unwrap_or(0.0)
+        })
+        .collect();
     let value_of = |d: &DrawResult| -> f64 {
-        keys.shortfall
+        unit_value
             .iter()
-            .zip(&d.shortfall)
-            .map(|((r, _, g, y), s)| {
-                let p = keys
-                    .price
-                    .binary_search(&(r.clone(), g.clone(), *y))
-                    .ok()
-                    .and_then(|i| base_prices.get(i))
-                    .copied()
-                    .filter(|p| p.is_finite())
-                    .unwrap_or(0.0);
-                s * p
-            })
+            .zip(d.shortfall.iter())
+            .map(|(p, s)| s * p)
             .sum()
     };
     let values: Vec<(u64, f64)> = ok.iter().map(|d| (d.draw, value_of(d))).collect();

@@ -137,7 +137,7 @@ fn shortfall_quantiles_match_the_bernoulli_mixture_and_threads_and_shards_agree(
             .keys
             .shortfall
             .iter()
-            .zip(&d.shortfall)
+            .zip(d.shortfall.iter())
             .filter(|((_, _, g, y), _)| g == "cu_cathode" && *y == 2025)
             .map(|(_, v)| v)
             .sum();
@@ -271,4 +271,93 @@ fn background_risk_follows_political_stability_and_its_events_load() {
         (mean - expected).abs() < 4.0 * sd / (n as f64).sqrt(),
         "{mean} vs {expected}"
     );
+}
+
+/// Three chains moved by three events: a ban on rare earths (acts by quarter, its end drawn),
+/// a lithium disruption (happens or not) and a copper demand shift (its start drawn, and its
+/// ramp reads the start).
+const SHARING: &str = r#"
+[scenario]
+name = "sharing test"
+to = 2026
+seed = 11
+
+[[event]]
+id = "ban"
+kind = "export_ban"
+start = "2025-04-01"
+source = "test"
+probability = 0.8
+origin = "CHN"
+destinations = ["JPN"]
+goods = ["dy_oxide", "ndfeb_magnet"]
+uncertainty = { duration = [0.2, 1.2] }
+
+[[event]]
+id = "lithium"
+kind = "disruption"
+start = "2025-01-01"
+end = "2026-01-01"
+source = "test"
+probability = 0.5
+place = "AUS"
+goods = ["li_mined"]
+share = 0.5
+
+[[event]]
+id = "copper"
+kind = "demand_shift"
+start = "2025-01-01"
+source = "test"
+goods = ["cu_cathode"]
+factor = 1.1
+ramp_years = 1.0
+uncertainty = { start = ["2025-01-01", "2026-01-01"] }
+"#;
+
+#[test]
+fn draws_share_chain_runs_without_changing_a_number() {
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let s = Scenario::load(SHARING, "sharing.toml", &mut prepared.world).unwrap();
+    let risk = RiskRun::new(&ds, &prepared, &s, s.header.seed).unwrap();
+    let n = 24u64;
+    let all: Vec<u64> = (0..n).collect();
+    let shared = risk.run_draws(&all, 2, &|_| {});
+    assert!(shared.iter().all(|d| d.status == "ok"));
+    // Each draw alone, with nothing shared (a fresh run each time), gives the same numbers
+    // to the last bit.
+    for d in shared.iter().step_by(3) {
+        let alone = RiskRun::new(&ds, &prepared, &s, s.header.seed)
+            .unwrap()
+            .run_draw(d.draw);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(alone.events, d.events);
+        assert_eq!(alone.status, d.status);
+        assert!(
+            bits(&alone.shortfall) == bits(&d.shortfall),
+            "draw {}",
+            d.draw
+        );
+        assert!(bits(&alone.price) == bits(&d.price), "draw {}", d.draw);
+    }
+    let runs = risk.chain_runs();
+    let of = |good: &str| {
+        runs.iter()
+            .find(|(goods, _)| goods.iter().any(|g| g == good))
+            .map(|r| r.1)
+            .unwrap()
+    };
+    let happened = |event: usize| shared.iter().filter(|d| d.events[event].happened).count();
+    // The ban's end is drawn from a continuum, but a run only sees the quarters it is in
+    // force (2025Q2 and up to four more): at most five runs beside the baseline's.
+    assert!(happened(0) > 10, "{}", happened(0));
+    assert!(of("dy_oxide") <= 6, "{runs:?}");
+    // The disruption happens or not: two runs.
+    assert_eq!(of("li_mined"), 2, "{runs:?}");
+    // The demand shift's ramp reads its start: one run per draw, and the baseline's.
+    assert_eq!(of("cu_cathode"), n as usize + 1, "{runs:?}");
+    // Chains no event touches run once, for the baseline.
+    assert_eq!(of("ni_mined"), 1, "{runs:?}");
 }

@@ -22,6 +22,7 @@ mod fast;
 mod file;
 mod hubs;
 mod model;
+mod part;
 mod reference;
 mod solution;
 
@@ -35,6 +36,7 @@ pub use hubs::{Hubbed, hub_quotas};
 pub use model::{
     DemandStep, ExportShare, FixedDemand, Market, ModelError, Process, Quota, Route, SupplyStep,
 };
+pub use part::{Part, components, part};
 pub use reference::{ReferenceOptions, solve_reference};
 pub use solution::{
     ConstraintReport, Solution, SolveStatus, SolverPath, Welfare, check, node_balance, welfare,

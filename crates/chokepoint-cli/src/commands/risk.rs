@@ -227,7 +227,7 @@ fn show_draw(keys: &RiskKeys, d: &DrawResult, json: bool) -> Result<(), CliError
     let mut shortfall: Vec<_> = keys
         .shortfall
         .iter()
-        .zip(&d.shortfall)
+        .zip(d.shortfall.iter())
         .filter(|(_, v)| **v > 0.0)
         .map(|((r, s, g, y), v)| (r.as_str(), s.as_str(), g.as_str(), *y, *v))
         .collect();
@@ -454,10 +454,23 @@ fn write_stats(
 /// event did) and `draw_values.parquet` (draw, kind, key, value: every shortfall and price
 /// value, exact doubles).
 fn write_draws(dir: &Path, draws: &[DrawResult]) -> Result<(), CliError> {
-    let mut w = csv::Writer::from_path(dir.join("draws.csv"))?;
-    w.write_record(["draw", "status"])?;
+    // Draws with the same outcome share their values (a risk run shares them): each set of
+    // values is written once, and each draw names its set.
+    let mut sets: std::collections::HashMap<(*const f64, *const f64), usize> = Default::default();
+    let mut unique: Vec<&DrawResult> = Vec::new();
+    let mut set_of = Vec::with_capacity(draws.len());
     for d in draws {
-        w.write_record([d.draw.to_string(), d.status.clone()])?;
+        let key = (d.shortfall.as_ptr(), d.price.as_ptr());
+        let set = *sets.entry(key).or_insert_with(|| {
+            unique.push(d);
+            unique.len() - 1
+        });
+        set_of.push(set);
+    }
+    let mut w = csv::Writer::from_path(dir.join("draws.csv"))?;
+    w.write_record(["draw", "status", "values"])?;
+    for (d, set) in draws.iter().zip(&set_of) {
+        w.write_record([d.draw.to_string(), d.status.clone(), set.to_string()])?;
     }
     w.flush()?;
     let mut w = csv::Writer::from_path(dir.join("draw_events.csv"))?;
@@ -480,10 +493,10 @@ fn write_draws(dir: &Path, draws: &[DrawResult]) -> Result<(), CliError> {
     let mut key = Vec::new();
     let mut value = Vec::new();
     let mut defined = Vec::new();
-    for d in draws {
+    for (set, d) in unique.iter().enumerate() {
         for (name, values) in [("shortfall", &d.shortfall), ("price", &d.price)] {
             for (k, v) in values.iter().enumerate() {
-                draw.push(i64::try_from(d.draw).unwrap_or(i64::MAX));
+                draw.push(i64::try_from(set).unwrap_or(i64::MAX));
                 kind.push(ByteArray::from(name));
                 key.push(i64::try_from(k).unwrap_or(i64::MAX));
                 if v.is_finite() {
@@ -497,7 +510,7 @@ fn write_draws(dir: &Path, draws: &[DrawResult]) -> Result<(), CliError> {
     }
     let mut w = writer(
         &dir.join("draw_values.parquet"),
-        "message draws { REQUIRED INT64 draw; REQUIRED BYTE_ARRAY kind (UTF8); \
+        "message draws { REQUIRED INT64 values; REQUIRED BYTE_ARRAY kind (UTF8); \
          REQUIRED INT64 key; OPTIONAL DOUBLE value; }",
     )?;
     let mut group = w.next_row_group()?;
@@ -534,19 +547,27 @@ fn read_partial(dir: &Path) -> Result<(Meta, Vec<DrawResult>), CliError> {
         std::fs::read_to_string(partial.join("meta.json")).map_err(|e| bad("meta.json", &e))?;
     let meta: Meta = serde_json::from_str(&text).map_err(|e| bad("meta.json", &e))?;
     let mut by_draw: std::collections::BTreeMap<u64, DrawResult> = Default::default();
+    // The set of values each draw reads.
+    let mut set_of: std::collections::BTreeMap<u64, u64> = Default::default();
     let mut r =
         csv::Reader::from_path(partial.join("draws.csv")).map_err(|e| bad("draws.csv", &e))?;
     for row in r.records() {
         let row = row.map_err(|e| bad("draws.csv", &e))?;
         let draw: u64 = row[0].parse().map_err(|e| bad("draws.csv", &e))?;
+        let set: u64 = row
+            .get(2)
+            .ok_or_else(|| bad("draws.csv", &"no `values` column"))?
+            .parse()
+            .map_err(|e| bad("draws.csv", &e))?;
+        set_of.insert(draw, set);
         by_draw.insert(
             draw,
             DrawResult {
                 draw,
                 events: Vec::new(),
                 status: row[1].to_string(),
-                shortfall: Vec::new(),
-                price: Vec::new(),
+                shortfall: Arc::from([]),
+                price: Arc::from([]),
             },
         );
     }
@@ -571,6 +592,8 @@ fn read_partial(dir: &Path) -> Result<(Meta, Vec<DrawResult>), CliError> {
             magnitude: num(&row[5])?,
         });
     }
+    type Values = (Vec<f64>, Vec<f64>);
+    let mut sets: std::collections::BTreeMap<u64, Values> = Default::default();
     let path = partial.join("draw_values.parquet");
     let file = File::open(&path).map_err(|e| bad("draw_values.parquet", &e))?;
     let reader = SerializedFileReader::new(file).map_err(|e| bad("draw_values.parquet", &e))?;
@@ -580,7 +603,7 @@ fn read_partial(dir: &Path) -> Result<(Meta, Vec<DrawResult>), CliError> {
     {
         let row = row.map_err(|e| bad("draw_values.parquet", &e))?;
         let fields: Vec<&Field> = row.get_column_iter().map(|(_, f)| f).collect();
-        let (Some(Field::Long(draw)), Some(Field::Str(kind)), Some(Field::Long(key))) =
+        let (Some(Field::Long(set)), Some(Field::Str(kind)), Some(Field::Long(key))) =
             (fields.first(), fields.get(1), fields.get(2))
         else {
             return Err(bad("draw_values.parquet", &"unexpected columns"));
@@ -589,19 +612,13 @@ fn read_partial(dir: &Path) -> Result<(Meta, Vec<DrawResult>), CliError> {
             Some(Field::Double(v)) => *v,
             _ => f64::NAN,
         };
-        let d = u64::try_from(*draw)
-            .ok()
-            .and_then(|d| by_draw.get_mut(&d))
-            .ok_or_else(|| {
-                bad(
-                    "draw_values.parquet",
-                    &format!("draw {draw} not in draws.csv"),
-                )
-            })?;
+        let set = u64::try_from(*set)
+            .map_err(|_| bad("draw_values.parquet", &format!("set {set} is negative")))?;
+        let d = sets.entry(set).or_default();
         let (values, len) = if kind == "shortfall" {
-            (&mut d.shortfall, meta.keys.shortfall.len())
+            (&mut d.0, meta.keys.shortfall.len())
         } else {
-            (&mut d.price, meta.keys.price.len())
+            (&mut d.1, meta.keys.price.len())
         };
         let key = usize::try_from(*key).unwrap_or(usize::MAX);
         if key >= len {
@@ -614,6 +631,27 @@ fn read_partial(dir: &Path) -> Result<(Meta, Vec<DrawResult>), CliError> {
             values.resize(len, f64::NAN);
         }
         values[key] = value;
+    }
+    let sets: std::collections::BTreeMap<u64, (Arc<[f64]>, _)> = sets
+        .into_iter()
+        .map(|(k, (s, p))| (k, (s.into(), Arc::<[f64]>::from(p))))
+        .collect();
+    for (draw, d) in &mut by_draw {
+        let set = set_of.get(draw).copied().unwrap_or(u64::MAX);
+        match sets.get(&set) {
+            Some((s, p)) => {
+                d.shortfall = s.clone();
+                d.price = p.clone();
+            }
+            // A failed draw carries no values.
+            None if d.status != "ok" => {}
+            None => {
+                return Err(bad(
+                    "draw_values.parquet",
+                    &format!("values {set} of draw {draw} are missing"),
+                ));
+            }
+        }
     }
     Ok((meta, by_draw.into_values().collect()))
 }

@@ -25,6 +25,8 @@ pub struct World {
     pub sector_shares: Vec<BTreeMap<String, f64>>,
     /// Pipeline projects by id (index into the project list).
     pub projects: HashMap<String, usize>,
+    /// Good of each pipeline project (by its index), when the world has it.
+    pub project_goods: Vec<Option<usize>>,
     /// Places other than region ids: countries, `group:ID`, coalitions → regions.
     places: HashMap<String, Vec<usize>>,
 }

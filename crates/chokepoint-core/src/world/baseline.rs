@@ -712,15 +712,36 @@ impl WorldModel {
         baseline: Option<&Baseline>,
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Baseline, BaselineError> {
+        simulate(self, ds, to_year, events, baseline, None, progress)
+    }
+
+    /// The goods that clear together (numbered components, one per good; see
+    /// [`chokepoint_equilibrium::components`]), with `links` (sets of goods, such as the goods
+    /// of one event) joined.
+    pub fn components(&self, links: &[Vec<usize>]) -> Vec<usize> {
+        chokepoint_equilibrium::components(&self.m.market, links)
+    }
+
+    /// As [`WorldModel::run`] for the goods `keep` (one flag per good) alone: every quarter
+    /// clears only their part of the market, and only their rows are reported. `keep` must
+    /// be closed (a union of [`WorldModel::components`] that holds every good the `events`
+    /// touch); a quarter whose part is not closed clears the whole market.
+    pub fn run_part(
+        &self,
+        ds: &Dataset,
+        to_year: i32,
+        events: &[crate::scenario::Event],
+        baseline: Option<&Baseline>,
+        keep: &[bool],
+    ) -> Result<Baseline, BaselineError> {
         simulate(
+            self,
             ds,
-            &self.m,
-            &self.world,
-            &self.scenario,
             to_year,
             events,
             baseline,
-            progress,
+            Some(keep),
+            &mut |_, _| {},
         )
     }
 }
@@ -757,6 +778,7 @@ fn world_of(ds: &Dataset, map: &RegionMap, m: &Model) -> crate::scenario::World 
         .enumerate()
         .map(|(i, p)| (p.project_id.clone(), i))
         .collect();
+    w.project_goods = ds.projects.iter().map(|p| w.good(&p.good_id)).collect();
     for c in &ds.countries {
         if let Some(r) = map.region_of(&c.iso3)
             && w.place(&c.iso3).is_none()
@@ -799,9 +821,19 @@ fn check_scenario_name(ds: &Dataset, scenario: &str) -> Result<(), BaselineError
     }
 }
 
-/// A quarter's market structure and hub layout ([`chokepoint_equilibrium::Hubbed::key`]): a
-/// change needs a new solver.
-type Shape = ([usize; 4], Vec<usize>);
+/// The middle of quarter `q` (1–4) of `year`, in years: the time a run's events are in force
+/// at or not.
+pub fn mid_quarter(year: i32, q: i32) -> f64 {
+    f64::from(year) + (f64::from(q) - 0.5) / 4.0
+}
+
+/// A quarter's market structure, hub layout ([`chokepoint_equilibrium::Hubbed::key`]) and
+/// events in force: a change needs a new solver. A policy that starts or lapses moves the
+/// equilibrium far; a new solver then starts from the baseline's same quarter rather than
+/// from the last quarter's working set, whose path to the new equilibrium can be thousands of
+/// degenerate steps long (seen on risk draws: a ban that lapsed made the rare-earth chain's
+/// active set cycle to its step limit).
+type Shape = ([usize; 4], Vec<usize>, Vec<usize>);
 
 /// The market's structure as the fast solver keys it: a change needs a new solver (quotas
 /// and share caps come and go without one).
@@ -842,17 +874,17 @@ fn baseline_solution(b: &Baseline, k: usize, market: &Market) -> Option<Solution
     Some(sol)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn simulate(
+    model: &WorldModel,
     ds: &Dataset,
-    m: &Model,
-    world: &crate::scenario::World,
-    scenario: &str,
     to_year: i32,
     events: &[crate::scenario::Event],
     baseline: Option<&Baseline>,
+    keep: Option<&[bool]>,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Baseline, BaselineError> {
+    let (m, world, scenario) = (&model.m, &model.world, model.scenario.as_str());
+    let kept = |g: usize| keep.is_none_or(|k| k.get(g).copied().unwrap_or(false));
     let options = BaselineOptions {
         to_year,
         scenario: scenario.to_string(),
@@ -901,8 +933,7 @@ fn simulate(
     for year in base_year + 1..=options.to_year {
         for q in 1..=4 {
             let period = format!("{year}Q{q}");
-            // Mid-quarter, in years.
-            let t = f64::from(year) + (f64::from(q) - 0.5) / 4.0;
+            let t = mid_quarter(year, q);
             let k = quarter_index;
             quarter_index += 1;
             progress(k, total_quarters);
@@ -947,15 +978,24 @@ fn simulate(
             for (e, st) in events.iter().zip(&mut states) {
                 e.kind.apply(e, world, &quarter, &mut market, st);
             }
+            // Only the kept goods' part of the market clears (all of it without `keep`).
+            let part = keep.and_then(|k| chokepoint_equilibrium::part(&market, k));
+            let local = part.as_ref().map_or(&market, |p| &p.market);
             // Quotas over routes leaving one node become capacities on hub edges, which the
             // fast path prices without a search over multipliers.
-            let hubs = chokepoint_equilibrium::hub_quotas(&market);
-            let cleared = hubs.as_ref().map_or(&market, |h| &h.market);
+            let hubs = chokepoint_equilibrium::hub_quotas(local);
+            let cleared = hubs.as_ref().map_or(local, |h| &h.market);
             // One solver while the market keeps its structure: each clearing starts from the
             // previous one's working set; an event that adds or drops constraints starts anew.
             let shape = (
                 structure(cleared),
                 hubs.as_ref().map(|h| h.key()).unwrap_or_default(),
+                events
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.active(t))
+                    .map(|(i, _)| i)
+                    .collect(),
             );
             if solver.as_ref().is_some_and(|(_, s)| *s != shape) {
                 solver = None;
@@ -968,8 +1008,12 @@ fn simulate(
                     .and_then(|b| baseline_solution(b, k, &market))
                     .or_else(|| (k == 0).then(|| quarterly(&m.base_start)));
                 if let Some(start) = start {
+                    let start = match &part {
+                        Some(p) => p.into_part(&market, &start),
+                        None => start,
+                    };
                     match &hubs {
-                        Some(h) => fast.warm_from(cleared, &h.into_hubbed(&market, &start)),
+                        Some(h) => fast.warm_from(cleared, &h.into_hubbed(local, &start)),
                         None => fast.warm_from(cleared, &start),
                     }
                 }
@@ -981,7 +1025,11 @@ fn simulate(
             });
             let sol = fast.solve(cleared);
             let sol = match &hubs {
-                Some(h) => h.back(&market, &sol),
+                Some(h) => h.back(local, &sol),
+                None => sol,
+            };
+            let sol = match &part {
+                Some(p) => p.back(&market, &sol),
                 None => sol,
             };
             for (e, st) in events.iter().zip(&mut states) {
@@ -998,7 +1046,8 @@ fn simulate(
                     });
                 }
             }
-            if sol.status == SolveStatus::Optimal {
+            // A part's run reports no projects (they belong to the whole market's report).
+            if sol.status == SolveStatus::Optimal && keep.is_none() {
                 project_rows.extend(project_rows_of(m, &ds.projects, &market, &sol, &period));
             }
             if sol.status == SolveStatus::Optimal {
@@ -1062,7 +1111,7 @@ fn simulate(
                 e.1 += want;
             }
             for (&(i, sector), &(consumed, want)) in &by_sector {
-                if consumed == 0.0 && want == 0.0 {
+                if (consumed == 0.0 && want == 0.0) || !kept(i % m.base.goods.len()) {
                     continue;
                 }
                 sector_rows.push(SectorRow {
@@ -1075,7 +1124,7 @@ fn simulate(
                     shortfall: (want - consumed).max(0.0),
                 });
             }
-            for g in 0..m.base.goods.len() {
+            for g in (0..m.base.goods.len()).filter(|&g| kept(g)) {
                 for r in 0..nr {
                     let i = market.node(r, g);
                     if produced[i] == 0.0

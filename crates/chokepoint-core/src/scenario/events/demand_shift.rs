@@ -29,7 +29,7 @@ pub struct DemandShift {
     /// Years over which the factor ramps in from 1 (default 0: at once).
     pub ramp_years: Option<Spanned<f64>>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
     #[serde(skip)]
     regions: Vec<usize>,
 }

@@ -28,7 +28,7 @@ pub struct Disruption {
     #[serde(skip)]
     regions: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
 }
 
 impl Disruption {

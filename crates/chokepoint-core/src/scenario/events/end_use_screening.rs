@@ -35,7 +35,7 @@ pub struct EndUseScreening {
     #[serde(skip)]
     to: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
     #[serde(skip)]
     denial: f64,
     #[serde(skip)]

@@ -25,7 +25,7 @@ pub struct ExportBan {
     #[serde(skip)]
     to: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
 }
 
 impl ExportBan {

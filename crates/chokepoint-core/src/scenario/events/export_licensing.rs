@@ -53,7 +53,7 @@ pub struct ExportLicensing {
     #[serde(skip)]
     from: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
 }
 
 /// Terms resolved: destination regions (empty: the rest), share, licence years, renewal.

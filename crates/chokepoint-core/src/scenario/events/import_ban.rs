@@ -25,7 +25,7 @@ pub struct ImportBan {
     #[serde(skip)]
     from: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
 }
 
 impl ImportBan {

@@ -203,6 +203,37 @@ impl EventKind {
         }
     }
 
+    /// The goods whose markets the event can change (its goods, the good of its project or
+    /// supported price); `None` when that is not known, which a caller must read as every
+    /// good. A risk run clears the goods an event does not touch without it.
+    pub fn goods(&self, w: &World) -> Option<Vec<usize>> {
+        let project = |id: &Spanned<String>| {
+            w.projects
+                .get(id.get_ref())
+                .and_then(|&i| w.project_goods.get(i).copied().flatten())
+                .map(|g| vec![g])
+        };
+        Some(match self {
+            EventKind::ExportBan(e) => e.good_ids.clone(),
+            EventKind::ImportBan(e) => e.good_ids.clone(),
+            EventKind::StageSelectiveControl(e) => e.blocked_ids.clone(),
+            EventKind::ExportLicensing(e) => e.good_ids.clone(),
+            EventKind::EndUseScreening(e) => e.good_ids.clone(),
+            EventKind::ExportQuota(e) => e.good_ids.clone(),
+            EventKind::Tariff(e) => e.good_ids.clone(),
+            EventKind::Disruption(e) => e.good_ids.clone(),
+            EventKind::DemandShift(e) => e.good_ids.clone(),
+            EventKind::Stockpile(e) => vec![e.good_id],
+            EventKind::PriceFloor(e) => vec![e.support().good],
+            EventKind::PriceCollar(e) => vec![e.support().good],
+            EventKind::Offtake(e) => vec![e.support().good],
+            EventKind::Project(e) => project(&e.project)?,
+            EventKind::DepositBan(e) => project(&e.project)?,
+            // A coalition only names a group for other events.
+            EventKind::Coalition(_) => Vec::new(),
+        })
+    }
+
     /// Resolves names against the world, recording problems.
     pub(crate) fn resolve(&mut self, w: &World, p: &mut Problems<'_>) {
         let mut r = Resolver { w, p };
@@ -257,6 +288,28 @@ impl EventKind {
             EventKind::Offtake(e) if on => e.apply(w, q, m),
             _ => {}
         }
+    }
+
+    /// Whether what the event does in a quarter depends on its dates only through whether it
+    /// is in force at the quarter's middle (`Event::active`): true of every kind whose
+    /// [`Self::apply`] reads neither the event's start nor its end, and which changes no
+    /// project. Two draws of such an event with the same quarters in force and the same
+    /// magnitude give the same run (a risk run shares it). Keep in step with `apply`.
+    pub fn acts_by_quarter(&self) -> bool {
+        matches!(
+            self,
+            EventKind::ExportBan(_)
+                | EventKind::ImportBan(_)
+                | EventKind::StageSelectiveControl(_)
+                | EventKind::EndUseScreening(_)
+                | EventKind::ExportQuota(_)
+                | EventKind::Disruption(_)
+                | EventKind::Stockpile(_)
+                | EventKind::PriceFloor(_)
+                | EventKind::PriceCollar(_)
+                | EventKind::Offtake(_)
+                | EventKind::Coalition(_)
+        )
     }
 
     /// The state an event starts a run with (a stockpile's initial stock).

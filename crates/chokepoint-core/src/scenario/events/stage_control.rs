@@ -29,7 +29,7 @@ pub struct StageControl {
     #[serde(skip)]
     to: Vec<usize>,
     #[serde(skip)]
-    blocked_ids: Vec<usize>,
+    pub(crate) blocked_ids: Vec<usize>,
 }
 
 impl StageControl {

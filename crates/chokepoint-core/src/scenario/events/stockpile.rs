@@ -34,7 +34,7 @@ pub struct StockpileEvent {
     #[serde(skip)]
     region: usize,
     #[serde(skip)]
-    good_id: usize,
+    pub(crate) good_id: usize,
 }
 
 impl StockpileEvent {

@@ -41,7 +41,7 @@ pub struct Tariff {
     #[serde(skip)]
     from: Vec<usize>,
     #[serde(skip)]
-    good_ids: Vec<usize>,
+    pub(crate) good_ids: Vec<usize>,
     #[serde(skip)]
     announced_t: Option<f64>,
     #[serde(skip)]
