@@ -2,7 +2,7 @@
 //! 2040, in under 60 s on 2 cores).
 
 use chokepoint_core::Dataset;
-use chokepoint_core::risk::RiskRun;
+use chokepoint_core::risk::{RiskRun, aggregate, base_prices};
 use chokepoint_core::scenario::{Scenario, demand_path_of};
 use chokepoint_core::world::RegionMap;
 use chokepoint_core::world::baseline::WorldModel;
@@ -24,24 +24,55 @@ fn prepared(text: &str) -> (Dataset, WorldModel, Scenario) {
     (ds, model, s)
 }
 
-/// One draw of the seed scenario (24 events, full world, quarterly to 2030), the baseline
-/// already run.
-#[divan::bench(sample_count = 2, sample_size = 1)]
-fn seed_one_draw(bencher: divan::Bencher) {
-    let (ds, model, s) = prepared(SEED);
-    let risk = RiskRun::new(&ds, &model, &s, s.header.seed).expect("baseline");
-    let mut i = 0;
+/// The target of issue 6: 10,000 draws of the seed scenario (24 events, full world,
+/// quarterly 2025–2040) on 2 threads, everything a user waits for: the baseline, the chains'
+/// runs without events, the draws and their aggregation into quantiles.
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn seed_10000_draws_to_2040_2_threads(bencher: divan::Bencher) {
+    let (ds, model, mut s) = prepared(SEED);
+    s.header.to = 2040;
+    let draws: Vec<u64> = (0..10_000).collect();
     bencher.bench_local(|| {
-        i += 1;
-        risk.run_draw(i)
+        let risk = RiskRun::new(&ds, &model, &s, s.header.seed).expect("baseline");
+        let results = risk.run_draws(&draws, 2, &|_| {});
+        let prices = base_prices(&risk.baseline, &risk.keys);
+        aggregate(&risk.keys, &prices, &results, 0.0)
     });
 }
 
-/// 16 draws of a two-event scenario on the full world (8 quarters each), on 2 threads.
+/// One draw of the seed scenario to 2040 with nothing shared: each sample a fresh risk run
+/// (set up untimed: the baseline and the chains' runs without events), then one draw, whose
+/// chains that its events touch all run. What a draw costs alone.
+#[divan::bench(sample_count = 2, sample_size = 1)]
+fn seed_one_draw_unshared(bencher: divan::Bencher) {
+    let (ds, model, mut s) = prepared(SEED);
+    s.header.to = 2040;
+    bencher
+        .with_inputs(|| RiskRun::new(&ds, &model, &s, s.header.seed).expect("baseline"))
+        .bench_local_refs(|risk| risk.run_draw(1));
+}
+
+/// 16 draws of a two-event scenario on the full world (8 quarters each), on 2 threads, each
+/// sample a fresh risk run (set up untimed) so that nothing is shared between samples.
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn small_16_draws_2_threads(bencher: divan::Bencher) {
     let (ds, model, s) = prepared(SMALL);
-    let risk = RiskRun::new(&ds, &model, &s, s.header.seed).expect("baseline");
     let draws: Vec<u64> = (0..16).collect();
-    bencher.bench_local(|| risk.run_draws(&draws, 2, &|_| {}));
+    bencher
+        .with_inputs(|| RiskRun::new(&ds, &model, &s, s.header.seed).expect("baseline"))
+        .bench_local_refs(|risk| risk.run_draws(&draws, 2, &|_| {}));
+}
+
+/// One quarter of the world model (2026Q1 of the baseline, all goods) cleared by the generic
+/// reference QP solver (Clarabel): the unit of the ratio against re-solving every market of
+/// every draw that way.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn reference_one_world_quarter(bencher: divan::Bencher) {
+    let ds = Dataset::embedded().expect("embedded dataset is valid");
+    let map = RegionMap::from_dataset(&ds).expect("valid regions");
+    let market = chokepoint_core::world::baseline::quarter_market_at(&ds, &map, "steps", 2026.125)
+        .expect("market");
+    bencher.bench_local(|| {
+        chokepoint_equilibrium::solve_reference(&market, &Default::default()).expect("valid")
+    });
 }
