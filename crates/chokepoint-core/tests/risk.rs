@@ -361,3 +361,89 @@ fn draws_share_chain_runs_without_changing_a_number() {
     // Chains no event touches run once, for the baseline.
     assert_eq!(of("ni_mined"), 1, "{runs:?}");
 }
+
+/// A copper-mine disruption of half of ROW's capacity (Grasberg's region in the minimal
+/// regions) whose size is drawn: `share` × `m`, m uniform.
+fn sized_disruption(share: f64, magnitude: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "sized disruption"
+to = 2025
+seed = 3
+
+[[event]]
+id = "mine"
+kind = "disruption"
+start = "2025-01-01"
+end = "2026-01-01"
+source = "test"
+place = "IDN"
+goods = ["cu_mined"]
+share = {share}
+{magnitude}
+"#
+    )
+}
+
+#[test]
+fn shortfall_quantiles_converge_to_the_quantiles_of_a_monotone_transform_of_a_uniform() {
+    // The added copper shortfall S(m) grows with the drawn size m ~ U(0.2, 1.8), so its
+    // q-quantile is S at m's q-quantile, 0.2 + 1.6 q: the known answer, from plain runs.
+    let ds = common::minimal_dataset();
+    let map = RegionMap::from_dataset(&ds).unwrap();
+    let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
+    let text = sized_disruption(0.5, "uncertainty = { magnitude = [0.2, 1.8] }");
+    let s = Scenario::load(&text, "sized.toml", &mut prepared.world).unwrap();
+    let added = |rows: &[chokepoint_core::world::baseline::SectorRow]| -> f64 {
+        rows.iter()
+            .filter(|r| r.good == "cu_cathode")
+            .map(|r| r.shortfall)
+            .sum()
+    };
+    let plain = |m: f64| -> f64 {
+        let mut world = prepared.world.clone();
+        let sure = Scenario::load(&sized_disruption(0.5 * m, ""), "m.toml", &mut world).unwrap();
+        let run = run_scenario(&ds, &prepared, &sure).unwrap();
+        added(&run.scenario.sector_rows) - added(&run.baseline.sector_rows)
+    };
+    let risk = RiskRun::new(&ds, &prepared, &s, s.header.seed).unwrap();
+    let n = 400u64;
+    let draws = risk.run_draws(&(0..n).collect::<Vec<_>>(), 2, &|_| {});
+    let mut totals: Vec<f64> = draws
+        .iter()
+        .map(|d| {
+            risk.keys
+                .shortfall
+                .iter()
+                .zip(d.shortfall.iter())
+                .filter(|((_, _, g, _), _)| g == "cu_cathode")
+                .map(|(_, v)| v)
+                .sum()
+        })
+        .collect();
+    totals.sort_by(f64::total_cmp);
+    for q in [0.05, 0.5, 0.95] {
+        let m = 0.2 + 1.6 * q;
+        // Four standard errors of the sample quantile of m, carried through S.
+        let se = 4.0 * (q * (1.0 - q) / n as f64).sqrt() * 1.6;
+        let (lo, mid, hi) = (plain(m - se), plain(m), plain(m + se));
+        assert!(lo < mid && mid < hi, "S grows with m: {lo} {mid} {hi}");
+        let got = quantile(&totals, q);
+        assert!(
+            lo <= got && got <= hi,
+            "q{q}: {got} outside S(m ± 4 se) = [{lo}, {hi}] around {mid}"
+        );
+    }
+    // The mean converges to the mean of S over m, by the trapezoid rule on plain runs.
+    let grid: Vec<f64> = (0..=8).map(|k| plain(0.2 + 0.2 * f64::from(k))).collect();
+    let mean_s = (grid.iter().sum::<f64>() - 0.5 * (grid[0] + grid[8])) / 8.0;
+    let mean = totals.iter().sum::<f64>() / n as f64;
+    let spread = grid[8] - grid[0];
+    assert!(
+        (mean - mean_s).abs() < 0.05 * spread,
+        "mean {mean} vs {mean_s} (S from {} to {})",
+        grid[0],
+        grid[8]
+    );
+}
