@@ -385,14 +385,15 @@ impl<'a> RiskRun<'a> {
     }
 
     /// The run of chain `c` with `events` (drawn, with `signature`): shared when kept.
-    fn chain_run(&self, c: usize, signature: Signature, events: &[Event]) -> Arc<ChainRun> {
+    fn chain_run(&self, c: usize, signature: Signature, events: &[&Event]) -> Arc<ChainRun> {
         use std::sync::atomic::Ordering::Relaxed;
         let compute = || {
             let chain = &self.chains[c];
+            let events: Vec<Event> = events.iter().map(|e| (*e).clone()).collect();
             let run = self.model.run_part(
                 self.ds,
                 self.scenario.header.to,
-                events,
+                &events,
                 Some(&self.baseline),
                 &chain.keep,
             );
@@ -427,9 +428,10 @@ impl<'a> RiskRun<'a> {
         cell.get_or_init(compute).clone()
     }
 
-    /// The chains the run clears apart (their goods) and how many runs of each it has made so
-    /// far (one per distinct set of drawn events that touch the chain, the baseline's
-    /// included): how much work the draws shared.
+    /// The chains the run clears apart (their goods) and how many runs of each it keeps (one
+    /// per distinct set of drawn events that touch the chain, the baseline's included; runs
+    /// made once the bound on kept values is reached are not kept): how much work the draws
+    /// shared.
     pub fn chain_runs(&self) -> Vec<(Vec<String>, usize)> {
         let runs = self
             .shared
@@ -497,7 +499,7 @@ impl<'a> RiskRun<'a> {
                 .iter()
                 .map(|(i, e)| (*i, self.timing(e), record[*i].magnitude.to_bits()))
                 .collect();
-            let drawn: Vec<Event> = mine.iter().map(|(_, e)| (*e).clone()).collect();
+            let drawn: Vec<&Event> = mine.iter().map(|(_, e)| *e).collect();
             let run = self.chain_run(c, signature, &drawn);
             if let Err(e) = &run.values {
                 return failed(e.clone());

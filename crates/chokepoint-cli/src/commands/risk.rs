@@ -163,7 +163,23 @@ pub(crate) fn run(ds: &Dataset, args: &Args, json: bool) -> Result<(), CliError>
         };
         write_all(dir, &meta, &results, &summary)?;
     }
-    report(&summary, &scenario.header.name, args.out.as_deref(), json)
+    report(&summary, &scenario.header.name, args.out.as_deref(), json)?;
+    if !json {
+        // How much the draws shared: each chain ran once per distinct set of its events.
+        let runs: Vec<String> = risk
+            .chain_runs()
+            .iter()
+            .map(|(goods, n)| match goods.as_slice() {
+                [first, .., last] => format!("{first}…{last} ({} goods) {n}", goods.len()),
+                _ => format!("{} {n}", goods.join(", ")),
+            })
+            .collect();
+        outln!(
+            "Chain runs (each chain of goods runs once per distinct set of drawn events that touch it; the baseline's included): {}",
+            runs.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Reads a scenario and appends the background disruption risk of every year it runs.
