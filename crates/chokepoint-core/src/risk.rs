@@ -497,7 +497,15 @@ impl<'a> RiskRun<'a> {
                 .collect();
             let signature: Signature = mine
                 .iter()
-                .map(|(i, e)| (*i, self.timing(e), record[*i].magnitude.to_bits()))
+                .map(|(i, e)| {
+                    // Kinds without a figure to scale ignore their drawn magnitude.
+                    let magnitude = if e.kind.scalable() {
+                        record[*i].magnitude
+                    } else {
+                        1.0
+                    };
+                    (*i, self.timing(e), magnitude.to_bits())
+                })
                 .collect();
             let drawn: Vec<&Event> = mine.iter().map(|(_, e)| *e).collect();
             let run = self.chain_run(c, signature, &drawn);
