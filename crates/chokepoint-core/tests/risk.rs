@@ -273,9 +273,9 @@ fn background_risk_follows_political_stability_and_its_events_load() {
     );
 }
 
-/// Three chains moved by three events: a ban on rare earths (acts by quarter, its end drawn),
-/// a lithium disruption (happens or not) and a copper demand shift (its start drawn, and its
-/// ramp reads the start).
+/// Four chains moved by four events: a ban on rare earths (acts by quarter, its end drawn), a
+/// lithium disruption (happens or not), a copper demand shift (its start drawn, and its ramp
+/// reads the start) and a nickel price floor (a magnitude drawn, which a floor cannot scale).
 const SHARING: &str = r#"
 [scenario]
 name = "sharing test"
@@ -313,6 +313,15 @@ goods = ["cu_cathode"]
 factor = 1.1
 ramp_years = 1.0
 uncertainty = { start = ["2025-01-01", "2026-01-01"] }
+
+[[event]]
+id = "nickel_floor"
+kind = "price_floor"
+start = "2025-07-01"
+source = "test"
+good = "ni_refined"
+floor = 20000
+uncertainty = { magnitude = [0.5, 1.5] }
 "#;
 
 #[test]
@@ -358,8 +367,11 @@ fn draws_share_chain_runs_without_changing_a_number() {
     assert_eq!(of("li_mined"), 2, "{runs:?}");
     // The demand shift's ramp reads its start: one run per draw, and the baseline's.
     assert_eq!(of("cu_cathode"), n as usize + 1, "{runs:?}");
+    // The floor has no figure to scale: its drawn magnitude changes nothing, one run beside
+    // the baseline's.
+    assert_eq!(of("ni_mined"), 2, "{runs:?}");
     // Chains no event touches run once, for the baseline.
-    assert_eq!(of("ni_mined"), 1, "{runs:?}");
+    assert_eq!(of("sb_mined"), 1, "{runs:?}");
 }
 
 /// A copper-mine disruption of half of ROW's capacity (Grasberg's region in the minimal
