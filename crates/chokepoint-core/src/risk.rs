@@ -472,7 +472,6 @@ impl<'a> RiskRun<'a> {
 
     /// Runs draw `index` alone (the same numbers whichever thread or shard runs it).
     pub fn run_draw(&self, index: u64) -> DrawResult {
-        use std::sync::atomic::Ordering::Relaxed;
         let (events, record) = draw_events(self.scenario, self.seed, index);
         let failed = |status: String| DrawResult {
             draw: index,
@@ -514,25 +513,33 @@ impl<'a> RiskRun<'a> {
             }
             runs.push(run);
         }
+        let (shortfall, price) = self.values(&runs);
+        DrawResult {
+            draw: index,
+            events: record,
+            status: "ok".into(),
+            shortfall,
+            price,
+        }
+    }
+
+    /// A draw's values from its chains' runs (one per chain, in order): the added shortfall
+    /// and the prices, shared with every draw that combines the same runs.
+    fn values(&self, runs: &[Arc<ChainRun>]) -> Values {
+        use std::sync::atomic::Ordering::Relaxed;
         let ids: Vec<usize> = runs.iter().map(|r| r.id).collect();
-        if let Some((shortfall, price)) = self
+        if let Some(values) = self
             .shared
             .results
             .lock()
             .ok()
             .and_then(|r| r.get(&ids).cloned())
         {
-            return DrawResult {
-                draw: index,
-                events: record,
-                status: "ok".into(),
-                shortfall,
-                price,
-            };
+            return values;
         }
         let mut shortfall = vec![0.0; self.keys.shortfall.len()];
         let mut price = vec![f64::NAN; self.keys.price.len()];
-        for (chain, run) in self.chains.iter().zip(&runs) {
+        for (chain, run) in self.chains.iter().zip(runs) {
             let Ok((s, p)) = &run.values else { continue };
             for (&k, v) in chain.shortfall.iter().zip(s) {
                 shortfall[k] = added_shortfall(*v, self.base_shortfall[k], self.base_demand[k]);
@@ -542,20 +549,14 @@ impl<'a> RiskRun<'a> {
             }
         }
         let size = shortfall.len() + price.len();
-        let (shortfall, price): (Arc<[f64]>, Arc<[f64]>) = (shortfall.into(), price.into());
+        let values: Values = (shortfall.into(), price.into());
         if self.shared.held.load(Relaxed) + size <= SHARED_VALUES
             && let Ok(mut results) = self.shared.results.lock()
         {
             self.shared.held.fetch_add(size, Relaxed);
-            results.insert(ids, (shortfall.clone(), price.clone()));
+            results.insert(ids, values.clone());
         }
-        DrawResult {
-            draw: index,
-            events: record,
-            status: "ok".into(),
-            shortfall,
-            price,
-        }
+        values
     }
 
     /// Runs `draws` (indices) on `threads` threads, calling `progress(done)` after each; the

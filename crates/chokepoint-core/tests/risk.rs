@@ -10,6 +10,11 @@ use chokepoint_core::world::baseline::WorldModel;
 
 /// A Grasberg disruption in 2025 that happens with probability `p`.
 fn disruption(p: f64, uncertainty: &str) -> String {
+    disruption_of(p, 270_000.0, uncertainty)
+}
+
+/// A Grasberg disruption in 2025 of `loss` tonnes a year that happens with probability `p`.
+fn disruption_of(p: f64, loss: f64, uncertainty: &str) -> String {
     format!(
         r#"
 [scenario]
@@ -25,7 +30,7 @@ source = "test"
 probability = {p}
 place = "IDN"
 goods = ["cu_mined"]
-loss_per_year = 270000
+loss_per_year = {loss}
 {uncertainty}
 "#
     )
@@ -374,38 +379,15 @@ fn draws_share_chain_runs_without_changing_a_number() {
     assert_eq!(of("sb_mined"), 1, "{runs:?}");
 }
 
-/// A copper-mine disruption of half of ROW's capacity (Grasberg's region in the minimal
-/// regions) whose size is drawn: `share` × `m`, m uniform.
-fn sized_disruption(share: f64, magnitude: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "sized disruption"
-to = 2025
-seed = 3
-
-[[event]]
-id = "mine"
-kind = "disruption"
-start = "2025-01-01"
-end = "2026-01-01"
-source = "test"
-place = "IDN"
-goods = ["cu_mined"]
-share = {share}
-{magnitude}
-"#
-    )
-}
-
 #[test]
 fn shortfall_quantiles_converge_to_the_quantiles_of_a_monotone_transform_of_a_uniform() {
-    // The added copper shortfall S(m) grows with the drawn size m ~ U(0.2, 1.8), so its
-    // q-quantile is S at m's q-quantile, 0.2 + 1.6 q: the known answer, from plain runs.
+    // A Grasberg disruption of m × 270 kt a year, m ~ U(0.2, 1.8). The added copper shortfall
+    // S(m) grows with m, so its q-quantile is S at m's q-quantile, 0.2 + 1.6 q: the known
+    // answer, from plain runs.
     let ds = common::minimal_dataset();
     let map = RegionMap::from_dataset(&ds).unwrap();
     let mut prepared = WorldModel::prepare(&ds, &map, "steps").unwrap();
-    let text = sized_disruption(0.5, "uncertainty = { magnitude = [0.2, 1.8] }");
+    let text = disruption(1.0, "uncertainty = { magnitude = [0.2, 1.8] }");
     let s = Scenario::load(&text, "sized.toml", &mut prepared.world).unwrap();
     let added = |rows: &[chokepoint_core::world::baseline::SectorRow]| -> f64 {
         rows.iter()
@@ -415,7 +397,8 @@ fn shortfall_quantiles_converge_to_the_quantiles_of_a_monotone_transform_of_a_un
     };
     let plain = |m: f64| -> f64 {
         let mut world = prepared.world.clone();
-        let sure = Scenario::load(&sized_disruption(0.5 * m, ""), "m.toml", &mut world).unwrap();
+        let sure =
+            Scenario::load(&disruption_of(1.0, 270_000.0 * m, ""), "m.toml", &mut world).unwrap();
         let run = run_scenario(&ds, &prepared, &sure).unwrap();
         added(&run.scenario.sector_rows) - added(&run.baseline.sector_rows)
     };
